@@ -1,0 +1,1 @@
+from . import datasets, samplers, transforms  # noqa: F401

@@ -1,0 +1,11 @@
+from .posetrack18_clip_dataset import PoseTrack18ClipDataset, clip_frame_indices
+from .posetrack18_frame_dataset import PoseTrack18FrameDataset
+from .posetrack18_io import (PoseTrack18FormatError, load_detections, load_posetrack18,
+                             read_json)
+from .posetrack18_pair_dataset import PoseTrack18PairDataset
+
+__all__ = [
+    'PoseTrack18FrameDataset', 'PoseTrack18PairDataset', 'PoseTrack18ClipDataset',
+    'PoseTrack18FormatError', 'load_posetrack18', 'load_detections', 'read_json',
+    'clip_frame_indices'
+]

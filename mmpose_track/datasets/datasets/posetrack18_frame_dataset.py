@@ -1,0 +1,248 @@
+"""PoseTrack18 single-frame dataset (top-down: one sample per person box; bottom-up: per frame)."""
+import copy
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+from mmengine.logging import print_log
+from mmpose.datasets.datasets.base import BaseCocoStyleDataset
+from mmpose.registry import DATASETS
+
+from .posetrack18_io import load_detections, load_posetrack18
+
+#: keys every PoseTrack18 data info of this package carries, frame-level facts of the frame.
+FRAME_KEYS = ('img_id', 'img_path', 'video_id', 'frame_idx', 'num_frames', 'is_labeled')
+
+#: metainfo keys the pipelines' frames need (copied into each frame of pairs and clips).
+POSE_METAINFO_KEYS = ('dataset_name', 'upper_body_ids', 'lower_body_ids', 'flip_pairs',
+                      'dataset_keypoint_weights', 'flip_indices', 'skeleton_links')
+
+
+def _xywh2xyxy(b: np.ndarray) -> np.ndarray:
+    return np.array([b[0], b[1], b[0] + b[2], b[1] + b[3]], dtype=np.float32)
+
+
+@DATASETS.register_module()
+class PoseTrack18FrameDataset(BaseCocoStyleDataset):
+    """PoseTrack18 frames with their video facts, from a merged file or a per-video folder.
+
+    Reuses :class:`mmpose.datasets.BaseCocoStyleDataset` (metainfo of
+    ``configs/_base_/datasets/posetrack18.py``, ``bbox_file``, ``filter_cfg=dict(bbox_score_thr)``,
+    pipelines) but reads the annotations itself (:func:`load_posetrack18`) so that it keeps the
+    video facts and reports bad input with the file, id and field.
+
+    Every data info holds ``img_id``, ``img_path``, ``video_id`` (str, video folder name),
+    ``frame_idx`` (0-based), ``num_frames``, ``is_labeled``, and for the people (``N = 1`` in
+    top-down): ``bbox`` ``(N, 4)`` x1y1x2y2 clipped to the image, ``bbox_score`` ``(N,)``,
+    ``bbox_head`` ``(N, 4)`` x1y1x2y2 (zeros when absent; original image pixels, *not* moved by
+    the transforms), ``track_ids`` ``(N,)`` int64 (-1 for detections), ``keypoints`` ``(N, K, 2)``,
+    ``keypoints_visible`` ``(N, K)``, ``num_keypoints``, ``area``, ``iscrowd``, ``id``,
+    ``category_id``, ``raw_ann_info``; bottom-up frames also ``ignore_regions`` (list of ``(n, 2)``
+    polygons) and ``invalid_segs`` (the same polygons in COCO segmentation form, so that MMPose's
+    ``BottomupGetHeatmapMask`` masks them out).
+
+    Samples are ordered by (video_id, frame_idx) (videos sorted by name); top-down samples of one
+    frame are consecutive. Defined results:
+
+    - top-down: a person with no visible keypoint (or an empty box) gives no sample (MMPose's
+      filter), in training and testing; a frame without people gives no sample.
+    - bottom-up, training: frames without a person with a visible keypoint are dropped;
+      testing: every frame listed in the annotation file is a sample (unlabeled and empty frames
+      included, with arrays of length 0), so a test walks each video whole.
+    - ``bbox_file`` (top-down test only): its person detections replace the ground-truth boxes
+      (keypoints zero, ``track_ids`` -1); a frame without detections gives no sample.
+
+    Whatever the samples, :attr:`frames` lists every frame of the annotation file in
+    (video, frame) order (dicts with ``img_id, img_path, video_id, frame_idx, num_frames,
+    is_labeled, ori_shape, ignore_regions``) so that a tracking loop or a metric can emit the frames
+    that have no sample; :attr:`video_ids` gives the video of every sample (used by
+    :class:`VideoGroupedSampler`).
+
+    Args:
+        ann_file (str): merged annotation file, or folder of per-video ``*.json`` files.
+        bbox_file (str, optional): COCO-style person detections (top-down test only).
+        data_mode (str): ``'topdown'`` or ``'bottomup'``.
+        check_images (bool): check at load time that every listed image file exists (error names
+            the image path, the annotation file, the image id and field ``file_name``); otherwise
+            a missing image fails in ``LoadImage`` with its path. Defaults to False.
+        **kwargs: the arguments of :class:`BaseCocoStyleDataset` (``data_root``,
+            ``data_prefix=dict(img=...)``, ``pipeline``, ``test_mode``, ``metainfo``,
+            ``filter_cfg``, ``indices``, ``serialize_data``, ``lazy_init``, ``max_refetch``).
+
+    Example pipelines (see ``tests/test_datasets``)::
+
+        # top-down
+        [dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+         dict(type='RandomFlip', direction='horizontal'), dict(type='RandomBBoxTransform'),
+         dict(type='TopdownAffine', input_size=(192, 256)),
+         dict(type='GenerateTarget', encoder=dict(type='MSRAHeatmap', input_size=(192, 256),
+                                                  heatmap_size=(48, 64), sigma=2)),
+         dict(type='PackPoseTrackInputs')]
+        # bottom-up
+        [dict(type='LoadImage'), dict(type='BottomupRandomAffine', input_size=(512, 512)),
+         dict(type='RandomFlip', direction='horizontal'),
+         dict(type='GenerateTarget', encoder=...), dict(type='BottomupGetHeatmapMask'),
+         dict(type='PackPoseTrackInputs')]
+    """
+
+    METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
+
+    def __init__(self,
+                 ann_file: str = '',
+                 bbox_file: Optional[str] = None,
+                 data_mode: str = 'topdown',
+                 check_images: bool = False,
+                 **kwargs):
+        kwargs.pop('sample_interval', None)  # MMPose's, meaningless for videos
+        self.check_images = check_images
+        self.frames: List[dict] = []
+        self.video_ids: List[str] = []
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file, data_mode=data_mode, **kwargs)
+
+    # ------------------------------------------------------------------ loading
+    def full_init(self):
+        """As :meth:`BaseDataset.full_init`, plus :meth:`_build_index` before serialization."""
+        if self._fully_initialized:
+            return
+        self.data_list = self.load_data_list()
+        self.data_list = self.filter_data()
+        if self._indices is not None:
+            self.data_list = self._get_unserialized_subset(self._indices)
+        self._build_index()
+        if self.serialize_data:
+            self.data_bytes, self.data_address = self._serialize_data()
+        self._fully_initialized = True
+
+    def _build_index(self):
+        self.video_ids = [d['video_id'] for d in self.data_list]
+
+    def _load_ann(self) -> dict:
+        ann = load_posetrack18(
+            self.ann_file,
+            num_keypoints=self.metainfo['num_keypoints'],
+            img_prefix=self.data_prefix.get('img', '') or '')
+        if ann['categories']:
+            self._metainfo['CLASSES'] = ann['categories']
+        if self.check_images:
+            for f in ann['frames']:
+                if not osp.exists(f['img_path']):
+                    raise FileNotFoundError(
+                        f'image not found: {f["img_path"]} (field "file_name" of image id '
+                        f'{f["img_id"]} in {f["ann_file"]})')
+        self.frames = [{k: f[k] for k in FRAME_KEYS + ('ori_shape', 'ignore_regions')}
+                       for f in ann['frames']]
+        return ann
+
+    def load_data_list(self) -> List[dict]:
+        ann = self._load_ann()
+        if self.bbox_file:
+            data_list = self._detection_infos(ann)
+        elif self.data_mode == 'topdown':
+            data_list = [
+                p for f in ann['frames'] for p in self._people_infos(f, ann['people'])
+                if self._is_valid_instance(p)
+            ]
+        else:
+            data_list = []
+            for f in ann['frames']:
+                info = self._frame_info(f, self._people_infos(f, ann['people']))
+                if self.test_mode or info['num_valid'] > 0:
+                    data_list.append(info)
+        return data_list
+
+    @staticmethod
+    def _frame_facts(frame: dict) -> dict:
+        return {k: frame[k] for k in FRAME_KEYS}
+
+    def _people_infos(self, frame: dict, people: Dict[int, List[dict]]) -> List[dict]:
+        """One top-down style info (arrays with a leading axis of 1) per person of ``frame``."""
+        infos = []
+        K = self.metainfo['num_keypoints']
+        for p in people[frame['img_id']]:
+            x1, y1, x2, y2 = _xywh2xyxy(p['bbox'])
+            if frame['ori_shape'] is not None:
+                h, w = frame['ori_shape']
+                x1, x2 = np.clip([x1, x2], 0, w - 1)
+                y1, y2 = np.clip([y1, y2], 0, h - 1)
+            kpts = p['keypoints'].astype(np.float32)
+            visible = np.minimum(1, kpts[:, 2]).astype(np.float32)
+            info = self._frame_facts(frame)
+            info.update(
+                bbox=np.array([[x1, y1, x2, y2]], dtype=np.float32),
+                bbox_score=np.ones(1, dtype=np.float32),
+                bbox_head=_xywh2xyxy(p['bbox_head']).reshape(1, 4),
+                track_ids=np.array([p['track_id']], dtype=np.int64),
+                keypoints=kpts[None, :, :2].reshape(1, K, 2),
+                keypoints_visible=visible[None],
+                num_keypoints=int(np.count_nonzero(visible > 0)),
+                area=np.array(max((x2 - x1) * (y2 - y1) * 0.53, 1.0), dtype=np.float32),
+                iscrowd=p['iscrowd'],
+                segmentation=None,
+                id=p['id'],
+                category_id=np.array(p['category_id']),
+                raw_ann_info=copy.deepcopy(p['raw']))
+            infos.append(info)
+        return infos
+
+    def _frame_info(self, frame: dict, person_infos: List[dict]) -> dict:
+        """All people of a frame in one info (bottom-up); arrays of length 0 for no people."""
+        K = self.metainfo['num_keypoints']
+        info = self._frame_facts(frame)
+        valid = [self._is_valid_instance(p) for p in person_infos]
+        if person_infos:
+            for key in ('bbox', 'bbox_score', 'bbox_head', 'track_ids', 'keypoints',
+                        'keypoints_visible'):
+                info[key] = np.concatenate([p[key] for p in person_infos], axis=0)
+            info['area'] = np.stack([p['area'] for p in person_infos])
+            info['category_id'] = np.stack([p['category_id'] for p in person_infos])
+            for key in ('num_keypoints', 'iscrowd', 'segmentation', 'id', 'raw_ann_info'):
+                info[key] = [p[key] for p in person_infos]
+        else:
+            info.update(
+                bbox=np.zeros((0, 4), np.float32),
+                bbox_score=np.zeros(0, np.float32),
+                bbox_head=np.zeros((0, 4), np.float32),
+                track_ids=np.zeros(0, np.int64),
+                keypoints=np.zeros((0, K, 2), np.float32),
+                keypoints_visible=np.zeros((0, K), np.float32),
+                area=np.zeros(0, np.float32),
+                category_id=np.zeros(0, np.int64),
+                num_keypoints=[], iscrowd=[], segmentation=[], id=[], raw_ann_info=[])
+        info['num_valid'] = int(sum(valid))
+        info['ignore_regions'] = frame['ignore_regions']
+        info['invalid_segs'] = [[poly.reshape(-1).tolist()] for poly in frame['ignore_regions']
+                                if len(poly) >= 3]
+        return info
+
+    def _detection_infos(self, ann: dict) -> List[dict]:
+        frames = {f['img_id']: (i, f) for i, f in enumerate(ann['frames'])}
+        dets = load_detections(self.bbox_file, frames.keys(), self.ann_file)
+        # stable sort: (video, frame) order, detection-file order within a frame
+        dets.sort(key=lambda d: frames[d['image_id']][0])
+        K = self.metainfo['num_keypoints']
+        data_list = []
+        for i, det in enumerate(dets):
+            frame = frames[det['image_id']][1]
+            info = self._frame_facts(frame)
+            info.update(
+                bbox=_xywh2xyxy(det['bbox']).reshape(1, 4),
+                bbox_score=np.array([det['score']], dtype=np.float32),
+                track_ids=np.array([-1], dtype=np.int64),
+                keypoints=np.zeros((1, K, 2), dtype=np.float32),
+                keypoints_visible=np.ones((1, K), dtype=np.float32),
+                id=i)
+            if frame['ori_shape'] is not None:
+                info['img_shape'] = frame['ori_shape']
+            data_list.append(info)
+        return data_list
+
+    # ---------------------------------------------------------------- accessors
+    def frames_of(self, video_id: str) -> List[dict]:
+        """The frames (rows of :attr:`frames`) of one video, in frame order."""
+        return [f for f in self.frames if f['video_id'] == video_id]
+
+    def _pose_metainfo(self) -> dict:
+        return {k: copy.deepcopy(self._metainfo[k]) for k in POSE_METAINFO_KEYS}
+
+    def _warn(self, msg: str):
+        print_log(f'{self.__class__.__name__}: {msg}', logger='current')

@@ -1,0 +1,34 @@
+"""Pure evaluation functions (numpy/scipy only: importable without torch or mmpose).
+
+The PoseTrack evaluation: :func:`evaluate_posetrack` (AP, MOTA, keypoint HOTA per joint group,
+official-equal by default, ``strict=True`` for corrected counting), file reading/validation and the
+PoseTrack18 exporter. ``tools/eval_posetrack.py`` loads this package by file path.
+"""
+from .keypoint_hota import ALPHAS, evaluate_keypoint_hota, keypoint_similarity
+from .posetrack_eval import (GROUP_NAMES, EvalFrame, evaluate_ap, evaluate_mota,
+                             evaluate_posetrack, format_table, frame_ap_labels, group_values,
+                             head_sizes, pair_distances, points_in_polygon, prepare_video, voc_ap)
+from .posetrack_io import (JOINT_GROUPS, MAX_TRACK_ID, MIN_SCORE, NUM_JOINTS, POSEVAL_JOINTS,
+                           POSETRACK18_COCO_NAMES, PoseTrackFormatError, PoseTrackFrame,
+                           PoseTrackVideo, export_posetrack18, load_gt_pred_dirs,
+                           load_posetrack_file, parse_posetrack18, split_merged_annotations,
+                           write_posetrack18)
+
+
+def evaluate_posetrack_dirs(gt_dir: str, pred_dir: str, strict: bool = False,
+                            missing: str = 'error', hota: bool = True) -> dict:
+    """Evaluate the official layout: one PoseTrack18 file per video in ``gt_dir`` and a
+    prediction file of the same name in ``pred_dir`` (see :func:`evaluate_posetrack`)."""
+    gts, prs = load_gt_pred_dirs(gt_dir, pred_dir, missing=missing)
+    return evaluate_posetrack(gts, prs, strict=strict, hota=hota)
+
+
+__all__ = [
+    'ALPHAS', 'evaluate_keypoint_hota', 'keypoint_similarity', 'GROUP_NAMES', 'EvalFrame',
+    'evaluate_ap', 'evaluate_mota', 'evaluate_posetrack', 'evaluate_posetrack_dirs',
+    'format_table', 'frame_ap_labels', 'group_values', 'head_sizes', 'pair_distances',
+    'points_in_polygon', 'prepare_video', 'voc_ap', 'JOINT_GROUPS', 'MAX_TRACK_ID', 'MIN_SCORE',
+    'NUM_JOINTS', 'POSEVAL_JOINTS', 'POSETRACK18_COCO_NAMES', 'PoseTrackFormatError',
+    'PoseTrackFrame', 'PoseTrackVideo', 'export_posetrack18', 'load_gt_pred_dirs',
+    'load_posetrack_file', 'parse_posetrack18', 'split_merged_annotations', 'write_posetrack18'
+]

@@ -1,0 +1,434 @@
+"""PoseTrack AP and MOTA per joint, official-equal by default (poseval), vectorised.
+
+Definitions (poseval ``py/eval_helpers.py::assignGTmulti``, ``py/evaluateAP.py``,
+``py/evaluateTracking.py``; motmetrics ``MOTAccumulator.update``):
+
+* a predicted joint matches a ground-truth joint when ``||p - g|| / head <= 0.5`` with
+  ``head = 0.6 * ||head-box diagonal||`` (PCKh@0.5);
+* AP: in every frame each prediction is assigned to the ground-truth person with which it has the
+  highest PCKh (first on ties); each ground-truth person keeps its best prediction (first on ties);
+  per joint, predicted joints are labelled positive when they match the joint of the assigned
+  person; AP = VOC area under the precision/recall curve of all frames pooled; a joint with ground
+  truth but no predictions gets AP 0; Total = mean over the 15 joints;
+* MOTA per joint, one CLEAR-MOT accumulator per video and joint (a previous match is kept while it
+  is within the threshold, the rest is assigned by Hungarian on the normalised distance, a switch
+  is a match to another hypothesis than before); misses, switches and false positives of all videos
+  are summed: ``MOTA_j = 1 - (FN + IDSW + FP) / GT``; Total = mean over the 15 joints.
+
+Official quirks reproduced when ``strict=False`` (the default), corrected when ``strict=True``:
+
+===================================  ===============================  ============================
+aspect                               official (``strict=False``)      ``strict=True``
+===================================  ===============================  ============================
+last evaluated frame of a video      left out of MOTA                 counted
+video with one evaluated frame       poseval crashes; here: left out  counted
+                                     of MOTA with a warning
+frame with no predictions (or no     1 miss + 1 FP per joint,         each ground-truth joint a
+ground truth left after ignore       whatever the number of people    miss, each predicted joint a
+regions)                                                              false positive
+frames evaluated                     ground truth has >= 1 person     ``is_labeled`` when the file
+                                     (``is_labeled`` is not read)     has it, else >= 1 person
+MOTP distance sum                    motmetrics >= 1.2: every event's sum of matched distances
+                                     distance, raw pairs included     (CLEAR MOT; motmetrics < 1.2)
+===================================  ===============================  ============================
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .posetrack_io import (JOINT_GROUPS, NUM_JOINTS, PoseTrackFrame, PoseTrackVideo,
+                           check_frame_counts)
+
+PCKH_THRESHOLD = 0.5
+GROUP_NAMES = ('Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total')
+
+
+@dataclass
+class EvalFrame:
+    """One evaluated frame after frame selection and ignore regions (joints in poseval order)."""
+    gt_ids: np.ndarray  # (G,)
+    gt_has: np.ndarray  # (G, J) bool
+    pr_ids: np.ndarray  # (P,)
+    pr_has: np.ndarray  # (P, J) bool
+    pr_scores: np.ndarray  # (P, J)
+    dist: np.ndarray  # (P, G, J) head-normalised distance, inf unless both joints exist
+
+
+def points_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Strictly-inside test of (..., 2) points in a closed polygon (V, 2).
+
+    Even-odd ray crossing with boundary points excluded: the rule of GEOS'
+    ``RayCrossingCounter`` behind shapely's ``Polygon.contains`` used by poseval.
+    """
+    pts = np.asarray(points, float)
+    shp = pts.shape[:-1]
+    px = pts[..., 0].reshape(-1, 1)
+    py = pts[..., 1].reshape(-1, 1)
+    p1 = poly
+    p2 = np.roll(poly, -1, axis=0)
+    x1, y1, x2, y2 = p1[:, 0][None], p1[:, 1][None], p2[:, 0][None], p2[:, 1][None]
+    left = (x1 < px) & (x2 < px)
+    at_vertex = (px == x2) & (py == y2) & ~left
+    horiz = (y1 == py) & (y2 == py)
+    on_horiz = horiz & (np.minimum(x1, x2) <= px) & (px <= np.maximum(x1, x2)) & ~left
+    cross = ~left & ~horiz & (((y1 > py) & (y2 <= py)) | ((y2 > py) & (y1 <= py)))
+    # orientation of (p1, p2, p) as GEOS: sign((x2-x1)*(py-y2) - (y2-y1)*(px-x2))
+    orient = np.sign((x2 - x1) * (py - y2) - (y2 - y1) * (px - x2))
+    on_seg = cross & (orient == 0)
+    sign = np.where(y2 < y1, -orient, orient)
+    count = (cross & (sign > 0)).sum(1)
+    boundary = (at_vertex | on_horiz | on_seg).any(1)
+    return ((count % 2 == 1) & ~boundary).reshape(shp)
+
+
+def _apply_ignore(fr: PoseTrackFrame, polys: List[np.ndarray], has_regions: bool):
+    vis = fr.visible.copy()
+    keep = np.ones(fr.num_people, bool)
+    if has_regions and fr.num_people:
+        for poly in polys:
+            vis &= ~points_in_polygon(fr.keypoints, poly)
+        keep = vis.any(1)  # poseval drops people left without points (frames with regions)
+    return keep, vis
+
+
+def pair_distances(gt_kpts: np.ndarray, gt_has: np.ndarray, head: np.ndarray,
+                   pr_kpts: np.ndarray, pr_has: np.ndarray) -> np.ndarray:
+    """(P, G, J) ``||p - g|| / head`` where both joints exist, ``inf`` elsewhere."""
+    d = pr_kpts[:, None] - gt_kpts[None]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        dist = np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1]) / head[None, :, None]
+    dist[np.isnan(dist)] = np.inf  # 0 / 0 (zero head box): never a match, as poseval
+    dist[~(pr_has[:, None] & gt_has[None])] = np.inf
+    return dist
+
+
+def head_sizes(boxes: np.ndarray) -> np.ndarray:
+    """0.6 x head-box diagonal (poseval ``getHeadSize``), boxes ``x1, y1, x2, y2``."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    return 0.6 * np.sqrt(w * w + h * h)
+
+
+def prepare_video(gt: PoseTrackVideo, pr: PoseTrackVideo, strict: bool = False
+                  ) -> List[EvalFrame]:
+    """Select the evaluated frames of a video, apply ignore regions, compute distances."""
+    check_frame_counts(gt, pr)
+    out = []
+    for g, p in zip(gt.frames, pr.frames):
+        if strict and g.is_labeled is not None:
+            if not g.is_labeled:
+                continue
+        elif g.num_people == 0:
+            continue
+        gk, gvis = _apply_ignore(g, g.ignore_regions, g.has_regions)
+        pk, pvis = _apply_ignore(p, g.ignore_regions, g.has_regions)
+        gvis, pvis = gvis[gk], pvis[pk]
+        head = head_sizes(g.head_boxes[gk])
+        dist = pair_distances(g.keypoints[gk], gvis, head, p.keypoints[pk], pvis)
+        out.append(EvalFrame(g.track_ids[gk], gvis, p.track_ids[pk], pvis, p.scores[pk], dist))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# AP
+# ------------------------------------------------------------------------------------------
+def frame_ap_labels(fr: EvalFrame, thr: float = PCKH_THRESHOLD) -> np.ndarray:
+    """(P, J) positive labels of the predicted joints of one frame (poseval's pose assignment)."""
+    P, G = fr.pr_has.shape[0], fr.gt_has.shape[0]
+    labels = np.zeros((P, NUM_JOINTS), bool)
+    if P == 0 or G == 0:
+        return labels
+    match = fr.dist <= thr
+    n_gt = fr.gt_has.sum(1)
+    pck = 1.0 * match.sum(2)
+    pck = np.where(n_gt[None] > 0, pck / np.maximum(n_gt, 1)[None], pck)
+    best = np.argmax(pck, axis=1)
+    keep = np.zeros_like(pck)
+    rows = np.arange(P)
+    keep[rows, best] = pck[rows, best]
+    pr_to_gt = np.argmax(keep, axis=0)
+    val = np.max(keep, axis=0)
+    gts = np.flatnonzero(val != 0)
+    labels[pr_to_gt[gts]] = match[pr_to_gt[gts], gts]
+    return labels
+
+
+def voc_ap(scores: np.ndarray, labels: np.ndarray, n_pos: float) -> tuple:
+    """poseval ``computeRPC`` + ``VOCap``: (AP, final precision, final recall) in [0, 1]."""
+    order = np.asarray(scores).argsort()[::-1]  # same (unstable) sort call as poseval
+    tp = np.cumsum(labels[order] == 1)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        recall = 1.0 * tp / n_pos
+    precision = 1.0 * tp / np.arange(1, len(tp) + 1)
+    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    i = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
+    ap = np.sum((mrec[i] - mrec[i - 1]) * mpre[i])
+    return ap, precision[-1], recall[-1]
+
+
+def evaluate_ap(frames: Sequence[EvalFrame], thr: float = PCKH_THRESHOLD) -> Dict[str, np.ndarray]:
+    """Per-joint AP, precision, recall (percent), index 15 = Total (mean over non-NaN joints).
+
+    poseval ``evaluateAP``: a joint without predictions has AP 0; a joint with predictions but no
+    ground truth has AP NaN (excluded from Total).
+    """
+    scores, labels, has = [], [], []
+    n_gt = np.zeros(NUM_JOINTS)
+    for fr in frames:
+        n_gt += fr.gt_has.sum(0)
+        if fr.pr_has.shape[0]:
+            scores.append(fr.pr_scores)
+            labels.append(frame_ap_labels(fr, thr))
+            has.append(fr.pr_has)
+    ap = np.zeros(NUM_JOINTS + 1)
+    pre = np.zeros(NUM_JOINTS + 1)
+    rec = np.zeros(NUM_JOINTS + 1)
+    if scores:
+        S, L, H = np.concatenate(scores), np.concatenate(labels), np.concatenate(has)
+        for j in range(NUM_JOINTS):
+            sel = H[:, j]
+            if sel.any():
+                a, p, r = voc_ap(S[sel, j].astype(np.float64), L[sel, j].astype(np.int8), n_gt[j])
+                ap[j], pre[j], rec[j] = a * 100, p * 100, r * 100
+    for v in (ap, pre, rec):
+        ok = ~np.isnan(v[:NUM_JOINTS])
+        v[NUM_JOINTS] = v[:NUM_JOINTS][ok].mean() if ok.any() else np.nan
+    return dict(ap=ap, precision=pre, recall=rec, num_gt=n_gt)
+
+
+# ------------------------------------------------------------------------------------------
+# MOTA
+# ------------------------------------------------------------------------------------------
+class _JointAccumulator:
+    """State and counts of motmetrics' ``MOTAccumulator`` (v1.4) for one joint of one video."""
+    __slots__ = ('m', 'res_m', 'last_match', 'hyp_hist', 'objects', 'misses', 'fps',
+                 'matches', 'switches', 'sum_match', 'sum_extra')
+
+    def __init__(self):
+        self.m, self.res_m = {}, {}
+        self.last_match, self.hyp_hist = set(), set()
+        self.objects = self.misses = self.fps = self.matches = self.switches = 0
+        self.sum_match = 0.0  # distances of MATCH + SWITCH events
+        self.sum_extra = 0.0  # RAW + TRANSFER + ASCEND + MIGRATE distances (motmetrics >= 1.2)
+
+    def update(self, oids: list, hids: list, D: np.ndarray) -> None:
+        """``D`` (len(oids), len(hids)): distance, NaN = may not pair."""
+        no, nh = len(oids), len(hids)
+        self.objects += no
+        fin = np.isfinite(D) if no and nh else None
+        if fin is None or not fin.any():
+            self.misses += no
+            self.fps += nh
+            return
+        self.sum_extra += float(D[fin].sum())
+        om = np.zeros(no, bool)
+        hm = np.zeros(nh, bool)
+        m = self.m
+        if m:
+            hpos = {h: k for k, h in enumerate(hids)}
+            for i, o in enumerate(oids):  # 1. keep previous correspondences within threshold
+                h = m.get(o)
+                if h is None:
+                    continue
+                k = hpos.get(h)
+                if k is None or hm[k] or not fin[i, k]:
+                    continue
+                om[i] = hm[k] = True
+                self.matches += 1
+                self.sum_match += D[i, k]
+                self.last_match.add(o)
+                self.hyp_hist.add(h)
+        rem = fin & ~om[:, None] & ~hm[None]
+        if rem.any():  # 2. Hungarian on the rest
+            if (rem.sum(0) <= 1).all() and (rem.sum(1) <= 1).all():
+                rids, cids = np.nonzero(rem)  # unique maximum matching
+            else:
+                c = np.where(rem, D, np.nan)
+                r = min(c.shape)
+                big = 2 * r * (np.abs(c[rem]).max() + 1) + 1  # motmetrics add_expensive_edges
+                rids, cids = linear_sum_assignment(np.where(rem, c, big))
+                ok = rem[rids, cids]
+                rids, cids = rids[ok], cids[ok]
+            for i, k in zip(rids.tolist(), cids.tolist()):
+                o, h = oids[i], hids[k]
+                d = D[i, k]
+                prev = m.get(o)
+                if prev is not None and prev != h:
+                    self.switches += 1
+                    if h not in self.hyp_hist:
+                        self.sum_extra += d  # ASCEND
+                else:
+                    self.matches += 1
+                self.sum_match += d
+                prev_o = self.res_m.get(h)
+                if prev_o is not None and prev_o != o:  # TRANSFER (+ MIGRATE)
+                    self.sum_extra += d if o in self.last_match else 2 * d
+                self.hyp_hist.add(h)
+                self.last_match.add(o)
+                m[o] = h
+                self.res_m[h] = o
+                om[i] = True
+                hm[k] = True
+        self.misses += int(no - om.sum())
+        self.fps += int(nh - hm.sum())
+
+
+def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_JointAccumulator]:
+    accs = [_JointAccumulator() for _ in range(NUM_JOINTS)]
+    for fr in frames:
+        P, G = fr.pr_has.shape[0], fr.gt_has.shape[0]
+        if not strict and (P == 0 or G == 0):
+            for a in accs:  # poseval's placeholder ids [0] / [0], no distance
+                a.objects += 1
+                a.misses += 1
+                a.fps += 1
+            continue
+        D = np.where(fr.dist <= thr, fr.dist, np.nan)  # (P, G, J)
+        gt_ids = fr.gt_ids.tolist()
+        pr_ids = fr.pr_ids.tolist()
+        any_match = np.isfinite(D).any((0, 1)) if P and G else np.zeros(NUM_JOINTS, bool)
+        n_g = fr.gt_has.sum(0)
+        n_p = fr.pr_has.sum(0)
+        for j, a in enumerate(accs):
+            if not any_match[j]:
+                a.objects += int(n_g[j])
+                a.misses += int(n_g[j])
+                a.fps += int(n_p[j])
+                continue
+            gi = np.flatnonzero(fr.gt_has[:, j])
+            pi = np.flatnonzero(fr.pr_has[:, j])
+            a.update([gt_ids[i] for i in gi], [pr_ids[i] for i in pi], D[pi][:, gi, j].T)
+    return accs
+
+
+def evaluate_mota(videos: Sequence[Sequence[EvalFrame]], strict: bool = False,
+                  thr: float = PCKH_THRESHOLD, names: Optional[Sequence[str]] = None
+                  ) -> Dict[str, np.ndarray]:
+    """Per-joint MOTA, MOTP, precision, recall (percent, index 15 = Total) and raw counts."""
+    keys = ('num_objects', 'num_misses', 'num_false_positives', 'num_switches',
+            'num_detections')
+    tot = {k: np.zeros(NUM_JOINTS) for k in keys}
+    sum_d = np.zeros(NUM_JOINTS)
+    for v, frames in enumerate(videos):
+        if not strict:
+            if len(frames) == 1:
+                warnings.warn(f'video {names[v] if names else v!r} has a single evaluated frame: '
+                              'the official evaluator crashes on it; left out of MOTA '
+                              '(strict=True counts it)')
+            frames = frames[:-1]  # poseval: imgidxs[:-1]
+        if not frames:
+            continue
+        for j, a in enumerate(_video_mot(frames, strict, thr)):
+            tot['num_objects'][j] += a.objects
+            tot['num_misses'][j] += a.misses
+            tot['num_false_positives'][j] += a.fps
+            tot['num_switches'][j] += a.switches
+            tot['num_detections'][j] += a.matches + a.switches
+            sum_d[j] += a.sum_match + (0.0 if strict else a.sum_extra)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        obj = np.where(tot['num_objects'] > 0, tot['num_objects'], np.nan)
+        det = tot['num_detections']
+        mota = 100 * (1.0 - (tot['num_misses'] + tot['num_switches']
+                             + tot['num_false_positives']) / obj)
+        motp = np.where(det == 0, 0.0, 100 * (1.0 - sum_d / np.where(det == 0, 1, det)))
+        alldet = det + tot['num_false_positives']
+        pre = 100 * det / np.where(alldet > 0, alldet, np.nan)
+        rec = 100 * det / obj
+    out = {}
+    for name, v in (('mota', mota), ('motp', motp), ('precision', pre), ('recall', rec)):
+        ok = ~np.isnan(v)
+        out[name] = np.append(v, v[ok].mean() if ok.any() else np.nan)
+    out.update(tot)
+    out['sum_distance'] = sum_d
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# groups, tables
+# ------------------------------------------------------------------------------------------
+def group_values(vals: np.ndarray, total: Optional[float] = None) -> Dict[str, float]:
+    """poseval ``getCum``: mean of left/right (Head = head_top, neck, nose) + Total."""
+    out = {g: float(np.mean(vals[list(idx)])) for g, idx in JOINT_GROUPS.items()}
+    out['Total'] = float(vals[NUM_JOINTS] if total is None else total)
+    return out
+
+
+def format_table(metrics: Dict[str, Dict[str, float]]) -> str:
+    """The official-looking tables: AP per group, then MOTA per group + MOTP/Prec/Rec Total,
+    then HOTA / DetA / AssA when present."""
+    def cell(v):
+        return '{:>5}'.format('%1.1f' % v)
+    lines = []
+    if 'AP' in metrics:
+        lines += ['Average Precision (AP) metric:',
+                  '& Head & Shou & Elb  & Wri  & Hip  & Knee & Ankl & Total\\\\',
+                  '&' + ' &'.join(cell(metrics['AP'][g]) for g in GROUP_NAMES) + ' \\\\']
+    if 'MOTA' in metrics:
+        lines += ['Multiple Object Tracking (MOT) metrics:',
+                  '& MOTA & MOTA & MOTA & MOTA & MOTA & MOTA & MOTA & MOTA & MOTP & Prec & Rec  '
+                  '\\\\',
+                  '& Head & Shou & Elb  & Wri  & Hip  & Knee & Ankl & Total& Total& Total& Total'
+                  '\\\\',
+                  '&' + ' &'.join(cell(metrics['MOTA'][g]) for g in GROUP_NAMES) + ' &'
+                  + ' &'.join(cell(metrics[k]['Total']) for k in ('MOTP', 'Precision', 'Recall'))
+                  + ' \\\\']
+    for k in ('HOTA', 'DetA', 'AssA'):
+        if k in metrics:
+            if k == 'HOTA':
+                lines += ['Keypoint HOTA (PoseTrack21 definition):',
+                          '&      & Head & Shou & Elb  & Wri  & Hip  & Knee & Ankl & Total\\\\']
+            lines.append('& ' + k + ' &' + ' &'.join(cell(metrics[k][g]) for g in GROUP_NAMES)
+                         + ' \\\\')
+    return '\n'.join(lines)
+
+
+def _nan_to_none(d):
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+
+
+def evaluate_posetrack(gt_videos: Sequence[PoseTrackVideo], pred_videos: Sequence[PoseTrackVideo],
+                       strict: bool = False, hota: bool = True) -> Dict[str, Dict[str, float]]:
+    """AP, MOTA (+MOTP, precision, recall) and keypoint HOTA/DetA/AssA per group, percent.
+
+    Args:
+        gt_videos / pred_videos: paired videos (same order, frames paired by position).
+        strict: corrected counting instead of the official quirks (module docstring).
+
+    Returns:
+        ``{'AP': {group: v}, 'MOTA': ..., 'MOTP', 'Precision', 'Recall', 'HOTA', 'DetA',
+        'AssA', 'AP_per_joint': {...}, 'counts': {...}}``; groups Head, Shou, Elb, Wri, Hip, Knee,
+        Ankl, Total.
+    """
+    from .keypoint_hota import evaluate_keypoint_hota  # noqa: avoid cycle at import
+    from .posetrack_io import POSEVAL_JOINTS
+    if len(gt_videos) != len(pred_videos):
+        raise ValueError(f'{len(gt_videos)} ground-truth videos but {len(pred_videos)} predicted')
+    prepared = [prepare_video(g, p, strict) for g, p in zip(gt_videos, pred_videos)]
+    names = [g.name for g in gt_videos]
+    ap = evaluate_ap([f for v in prepared for f in v])
+    mot = evaluate_mota(prepared, strict, names=names)
+    res = {'AP': group_values(ap['ap']), 'MOTA': group_values(mot['mota']),
+           'MOTP': group_values(mot['motp']), 'Precision': group_values(mot['precision']),
+           'Recall': group_values(mot['recall'])}
+    if hota:
+        h = evaluate_keypoint_hota(prepared)
+        for k in ('HOTA', 'DetA', 'AssA'):
+            res[k] = group_values(h[k.lower()])
+    res['per_joint'] = {
+        'joints': list(POSEVAL_JOINTS) + ['total'],
+        'AP': ap['ap'].tolist(), 'MOTA': mot['mota'].tolist(), 'MOTP': mot['motp'].tolist(),
+        'Precision': mot['precision'].tolist(), 'Recall': mot['recall'].tolist()}
+    res['counts'] = {k: mot[k].astype(int).tolist() for k in
+                     ('num_objects', 'num_misses', 'num_false_positives', 'num_switches',
+                      'num_detections')}
+    res['settings'] = {'strict': bool(strict), 'num_videos': len(gt_videos),
+                       'num_frames_evaluated': int(sum(len(v) for v in prepared))}
+    return res

@@ -1,0 +1,537 @@
+"""Reading, validating and writing PoseTrack18 files for the PoseTrack evaluation.
+
+Pure python + numpy (no torch, no mmpose). The reading rules follow the official evaluator
+(poseval, ``py/convert.py`` and ``py/eval_helpers.py``):
+
+* one video per file; frames are paired with the ground truth **by position** in ``images``;
+* ``categories[0]['keypoints']`` names 15 or 17 joints with PoseTrack18's names (COCO order, slots 1
+  and 2 named ``head_bottom``/``head_top``); unknown names (the ears) are ignored; each of the 15
+  PoseTrack joints must be present (poseval: "Landmark ... not found");
+* a keypoint ``(0, 0, 0)`` is missing, anything else (``(x, y, 0)`` included) is a point;
+* empty or missing ``scores`` mean score -9999 for every joint (poseval's ``MIN_SCORE``);
+* ground-truth head size = 0.6 x the diagonal of ``bbox_head``;
+* track ids are integers in ``[0, 10000)``, unique within a frame.
+
+Defined results where poseval crashes or is silent (documented in ``docs/evaluation.md``):
+NaN coordinates or scores make the joint missing (warning naming video, frame, annotation, joint);
+duplicate / out-of-range track ids, missing ``track_id``, missing ``bbox_head`` on a ground-truth
+person with joints, malformed JSON, a different number of frames: :class:`PoseTrackFormatError`
+naming video, frame and field. Ignore-region polygons with fewer than 3 vertices are skipped with a
+warning (poseval/shapely would crash).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import os.path as osp
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+#: poseval's sentinel score for a joint without a score
+MIN_SCORE = -9999.0
+#: poseval asserts ``track_id < MAX_TRACK_ID``
+MAX_TRACK_ID = 10000
+#: the 15 joints in poseval's order (``eval_helpers.Joint``); PoseTrack18 calls the neck
+#: ``head_bottom``
+POSEVAL_JOINTS = ('right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
+                  'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
+                  'left_shoulder', 'left_elbow', 'left_wrist', 'head_bottom', 'nose',
+                  'head_top')
+NUM_JOINTS = 15
+#: PoseTrack18's 17 names in COCO order (slots 1/2 = COCO's eyes; ears ignored by poseval)
+POSETRACK18_COCO_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
+                          'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+                          'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+                          'right_knee', 'left_ankle', 'right_ankle')
+#: index into the 17 COCO-order slots for each poseval joint
+COCO17_TO_POSEVAL = np.array([POSETRACK18_COCO_NAMES.index(n) for n in POSEVAL_JOINTS])
+#: printed groups (poseval ``getCum``): indices into the 15 poseval joints
+JOINT_GROUPS: Dict[str, tuple] = {
+    'Head': (14, 12, 13),  # head_top, neck, nose
+    'Shou': (8, 9),
+    'Elb': (7, 10),
+    'Wri': (6, 11),
+    'Hip': (2, 3),
+    'Knee': (1, 4),
+    'Ankl': (0, 5),
+}
+POSETRACK18_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13],
+                        [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3],
+                        [2, 4], [3, 5], [4, 6], [5, 7]]
+
+
+class PoseTrackFormatError(ValueError):
+    """A PoseTrack file that cannot be evaluated; the message names video, frame and field."""
+
+
+@dataclass
+class PoseTrackFrame:
+    """One frame, joints in poseval order (15).
+
+    ``visible[n, j]`` says the joint is a point; ``keypoints`` are pixels; ``scores`` are
+    ``MIN_SCORE`` where a file has none; ``head_boxes`` are ``x1, y1, x2, y2`` (NaN if absent).
+    """
+    image_id: Any
+    file_name: str
+    is_labeled: Optional[bool]
+    ignore_regions: List[np.ndarray]
+    track_ids: np.ndarray  # (N,) int64
+    keypoints: np.ndarray  # (N, 15, 2) float64
+    visible: np.ndarray  # (N, 15) bool
+    scores: np.ndarray  # (N, 15) float64
+    head_boxes: np.ndarray  # (N, 4) float64
+    has_regions: bool = False  # the file lists at least one ignore region
+
+    @property
+    def num_people(self) -> int:
+        return int(self.track_ids.shape[0])
+
+
+@dataclass
+class PoseTrackVideo:
+    """A video: its name (file stem) and its frames in file order."""
+    name: str
+    frames: List[PoseTrackFrame] = field(default_factory=list)
+
+
+def _where(video: str, frame: Any = None, field_: Optional[str] = None) -> str:
+    s = f'video {video!r}'
+    if frame is not None:
+        s += f', frame {frame}'
+    if field_ is not None:
+        s += f', field {field_!r}'
+    return s
+
+
+def empty_frame(image_id: Any = None, file_name: str = '', is_labeled: Optional[bool] = None
+                ) -> PoseTrackFrame:
+    return PoseTrackFrame(image_id, file_name, is_labeled, [], np.zeros(0, np.int64),
+                          np.zeros((0, NUM_JOINTS, 2)), np.zeros((0, NUM_JOINTS), bool),
+                          np.zeros((0, NUM_JOINTS)), np.zeros((0, 4)))
+
+
+def _joint_table(categories: Any, video: str) -> np.ndarray:
+    """Map each file keypoint slot to a poseval joint (-1: ignored), as poseval's convert.py."""
+    if not isinstance(categories, list) or len(categories) == 0 or \
+            not isinstance(categories[0], dict):
+        raise PoseTrackFormatError(f'{_where(video, None, "categories")}: missing or empty')
+    names = categories[0].get('keypoints')
+    if not isinstance(names, list) or len(names) not in (15, 17):
+        raise PoseTrackFormatError(
+            f'{_where(video, None, "categories[0].keypoints")}: must list 15 or 17 names, got '
+            f'{None if names is None else len(names) if isinstance(names, list) else names!r}')
+    table = np.array([POSEVAL_JOINTS.index(n) if n in POSEVAL_JOINTS else -1 for n in names])
+    for j, n in enumerate(POSEVAL_JOINTS):
+        if j not in table:
+            raise PoseTrackFormatError(
+                f'{_where(video, None, "categories[0].keypoints")}: Landmark {n!r} not found '
+                f'(PoseTrack18 names: {list(POSETRACK18_COCO_NAMES)})')
+    return table
+
+
+def _polygons(img: dict, video: str, frame: int) -> tuple:
+    rx, ry = img.get('ignore_regions_x'), img.get('ignore_regions_y')
+    if rx is None or ry is None:
+        return [], False
+    if not isinstance(rx, list) or not isinstance(ry, list) or len(rx) != len(ry):
+        raise PoseTrackFormatError(
+            f'{_where(video, frame, "ignore_regions_x/y")}: must be two lists of equal length')
+    polys = []
+    for r, (xs, ys) in enumerate(zip(rx, ry)):
+        try:
+            p = np.stack([np.asarray(xs, float), np.asarray(ys, float)], -1).reshape(-1, 2)
+        except Exception as e:  # noqa: BLE001
+            raise PoseTrackFormatError(
+                f'{_where(video, frame, f"ignore_regions_x/y[{r}]")}: {e}') from None
+        if len(p) < 3 or not np.isfinite(p).all():
+            warnings.warn(f'{_where(video, frame, f"ignore_regions_x/y[{r}]")}: polygon with '
+                          f'{len(p)} vertices (or non-finite) skipped')
+            continue
+        polys.append(p)
+    return polys, len(rx) > 0
+
+
+def _as_int_id(v: Any, where: str) -> int:
+    if isinstance(v, bool) or v is None:
+        raise PoseTrackFormatError(f'{where}: track id must be an integer, got {v!r}')
+    if isinstance(v, list) and len(v) == 1:  # PoseTrack17 style [id]
+        v = v[0]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise PoseTrackFormatError(f'{where}: track id must be an integer, got {v!r}') from None
+    if not math.isfinite(f) or f != int(f):
+        raise PoseTrackFormatError(f'{where}: track id must be an integer, got {v!r}')
+    i = int(f)
+    if i < 0 or i >= MAX_TRACK_ID:
+        raise PoseTrackFormatError(
+            f'{where}: track id {i} outside [0, {MAX_TRACK_ID}) (poseval asserts < 10000)')
+    return i
+
+
+def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
+    """Parse one PoseTrack18 video dict (``images``, ``annotations``, ``categories``).
+
+    Args:
+        data: the decoded JSON.
+        video: name used in messages and results (the file stem).
+        is_gt: ground truth needs ``bbox_head`` for every person with joints; predictions'
+            ``scores`` are read.
+    """
+    if not isinstance(data, dict):
+        raise PoseTrackFormatError(f'{_where(video)}: top level must be an object')
+    if 'annolist' in data:
+        raise PoseTrackFormatError(
+            f'{_where(video, None, "annolist")}: PoseTrack17 layout is not supported; convert to '
+            'PoseTrack18 (poseval/py/convert.py)')
+    for key in ('images', 'annotations'):
+        if not isinstance(data.get(key), list):
+            raise PoseTrackFormatError(f'{_where(video, None, key)}: missing or not a list')
+    table = _joint_table(data.get('categories'), video)
+    K = len(table)
+    images = data['images']
+    folders = set()
+    by_image: Dict[Any, List[dict]] = {}
+    index_of: Dict[Any, int] = {}
+    for f, img in enumerate(images):
+        if not isinstance(img, dict) or 'id' not in img:
+            raise PoseTrackFormatError(f'{_where(video, f, "images[].id")}: missing')
+        if img['id'] in index_of:
+            raise PoseTrackFormatError(
+                f'{_where(video, f, "images[].id")}: duplicate image id {img["id"]}')
+        index_of[img['id']] = f
+        by_image[img['id']] = []
+        fn = img.get('file_name')
+        if isinstance(fn, str) and fn:
+            folders.add(osp.basename(osp.dirname(fn)))
+    if len(folders) > 1:
+        raise PoseTrackFormatError(
+            f'{_where(video, None, "images[].file_name")}: frames of {len(folders)} videos in one '
+            f'file ({sorted(folders)[:3]}...); poseval reads only the first - split the file')
+    for a, ann in enumerate(data['annotations']):
+        if not isinstance(ann, dict):
+            raise PoseTrackFormatError(f'{_where(video, None, f"annotations[{a}]")}: not an object')
+        iid = ann.get('image_id')
+        if iid not in by_image:
+            warnings.warn(f'{_where(video, None, f"annotations[{a}].image_id")}: image id {iid!r} '
+                          'not in images; annotation ignored (as poseval)')
+            continue
+        by_image[iid].append(ann)
+
+    frames = []
+    for f, img in enumerate(images):
+        anns = by_image[img['id']]
+        polys, has_regions = _polygons(img, video, f)
+        n = len(anns)
+        tids = np.zeros(n, np.int64)
+        kpts = np.zeros((n, NUM_JOINTS, 2))
+        vis = np.zeros((n, NUM_JOINTS), bool)
+        scores = np.full((n, NUM_JOINTS), MIN_SCORE)
+        heads = np.full((n, 4), np.nan)
+        for p, ann in enumerate(anns):
+            where = _where(video, f, f'annotations[id={ann.get("id")}]')
+            if 'track_id' not in ann:
+                raise PoseTrackFormatError(f'{where}.track_id: missing (poseval needs it)')
+            tids[p] = _as_int_id(ann['track_id'], f'{where}.track_id')
+            raw = ann.get('keypoints')
+            try:
+                arr = np.asarray(raw, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                raise PoseTrackFormatError(f'{where}.keypoints: not a list of numbers') from None
+            if arr.size != 3 * K:
+                raise PoseTrackFormatError(
+                    f'{where}.keypoints: {arr.size} values, expected {3 * K} ({K} joints x 3)')
+            arr = arr.reshape(K, 3)
+            sc = ann.get('scores')
+            sc_arr = None
+            if sc:  # poseval: empty list / missing -> MIN_SCORE
+                try:
+                    sc_arr = np.asarray(sc, dtype=float).reshape(-1)
+                except (TypeError, ValueError):
+                    raise PoseTrackFormatError(f'{where}.scores: not a list of numbers') from None
+                if sc_arr.size != K:
+                    raise PoseTrackFormatError(
+                        f'{where}.scores: {sc_arr.size} values, expected {K}')
+            for k in range(K):
+                j = table[k]
+                if j < 0:
+                    continue
+                x, y, v = arr[k]
+                if x == 0 and y == 0 and v == 0:
+                    continue
+                if not (math.isfinite(x) and math.isfinite(y)):
+                    warnings.warn(f'{where}.keypoints[{POSEVAL_JOINTS[j]}]: non-finite '
+                                  'coordinate; joint treated as missing')
+                    continue
+                s = MIN_SCORE if sc_arr is None else sc_arr[k]
+                if not math.isfinite(s):
+                    warnings.warn(f'{where}.scores[{POSEVAL_JOINTS[j]}]: non-finite score; '
+                                  'joint treated as missing')
+                    continue
+                kpts[p, j] = (x, y)
+                vis[p, j] = True
+                scores[p, j] = s
+            hb = ann.get('bbox_head')
+            if hb is not None:
+                try:
+                    hb = np.asarray(hb, dtype=float).reshape(4)
+                except (TypeError, ValueError):
+                    raise PoseTrackFormatError(f'{where}.bbox_head: must be [x, y, w, h]') from None
+                heads[p] = (hb[0], hb[1], hb[0] + hb[2], hb[1] + hb[3])
+            if is_gt and vis[p].any():
+                if hb is None:
+                    raise PoseTrackFormatError(
+                        f'{where}.bbox_head: missing on a ground-truth person with joints '
+                        '(head size = 0.6 x head-box diagonal)')
+                if not np.isfinite(heads[p]).all():
+                    raise PoseTrackFormatError(f'{where}.bbox_head: non-finite values')
+        if len(np.unique(tids)) != n:
+            vals, cnt = np.unique(tids, return_counts=True)
+            raise PoseTrackFormatError(
+                f'{_where(video, f, "track_id")}: duplicate track ids {vals[cnt > 1].tolist()} '
+                f'in one frame ({"ground truth" if is_gt else "prediction"})')
+        lab = img.get('is_labeled')
+        frames.append(PoseTrackFrame(
+            img['id'], str(img.get('file_name', '')), None if lab is None else bool(lab),
+            polys, tids, kpts, vis, scores, heads, has_regions))
+    return PoseTrackVideo(video, frames)
+
+
+def load_json(path: str, video: Optional[str] = None) -> Any:
+    """``json.load`` with an error naming the video on malformed JSON."""
+    video = video or osp.splitext(osp.basename(path))[0]
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise PoseTrackFormatError(f'{_where(video)}: malformed JSON in {path}: {e}') from None
+
+
+def load_posetrack_file(path: str, is_gt: bool) -> PoseTrackVideo:
+    """Read and validate one PoseTrack18 file; the video is named after the file stem."""
+    video = osp.splitext(osp.basename(path))[0]
+    return parse_posetrack18(load_json(path, video), video, is_gt)
+
+
+def list_videos(gt_dir: str) -> List[str]:
+    """Ground-truth file names (``*.json``) in sorted order."""
+    if not osp.isdir(gt_dir):
+        raise FileNotFoundError(f'ground-truth folder {gt_dir!r} does not exist')
+    names = sorted(n for n in os.listdir(gt_dir) if n.endswith('.json'))
+    if not names:
+        raise FileNotFoundError(f'no *.json ground-truth files in {gt_dir!r}')
+    return names
+
+
+def load_gt_pred_dirs(gt_dir: str, pred_dir: str, missing: str = 'error'):
+    """Load every ground-truth video and the prediction file of the same name.
+
+    Args:
+        missing: ``'error'`` (default, as poseval) raises naming the video when a prediction
+            file is absent; ``'empty'`` evaluates it as a video without predictions (warned).
+
+    Returns:
+        ``(gt_videos, pred_videos)`` lists in sorted file order.
+    """
+    if missing not in ('error', 'empty'):
+        raise ValueError(f"missing must be 'error' or 'empty', got {missing!r}")
+    if not osp.isdir(pred_dir):
+        raise FileNotFoundError(f'prediction folder {pred_dir!r} does not exist')
+    gts, prs = [], []
+    for name in list_videos(gt_dir):
+        gt = load_posetrack_file(osp.join(gt_dir, name), is_gt=True)
+        ppath = osp.join(pred_dir, name)
+        if not osp.exists(ppath):
+            if missing == 'error':
+                raise FileNotFoundError(
+                    f'{_where(gt.name)}: prediction file {ppath!r} does not exist')
+            warnings.warn(f'{_where(gt.name)}: no prediction file; evaluated as empty')
+            pr = PoseTrackVideo(gt.name, [empty_frame(f.image_id, f.file_name)
+                                          for f in gt.frames])
+        else:
+            pr = load_posetrack_file(ppath, is_gt=False)
+        check_frame_counts(gt, pr)
+        gts.append(gt)
+        prs.append(pr)
+    return gts, prs
+
+
+def check_frame_counts(gt: PoseTrackVideo, pr: PoseTrackVideo) -> None:
+    if len(gt.frames) != len(pr.frames):
+        raise PoseTrackFormatError(
+            f'{_where(gt.name, None, "images")}: prediction has {len(pr.frames)} frames, ground '
+            f'truth {len(gt.frames)} (frames are paired by position)')
+
+
+def split_merged_annotations(data: dict) -> Dict[str, dict]:
+    """Split a merged COCO-style PoseTrack18 file into per-video dicts keyed by the video folder
+    name of ``file_name`` (e.g. ``009473_mpii_test``); image order is kept."""
+    vids: Dict[str, dict] = {}
+    img_vid = {}
+    for img in data['images']:
+        v = osp.basename(osp.dirname(img['file_name']))
+        d = vids.setdefault(v, {'images': [], 'annotations': [],
+                                'categories': data.get('categories')})
+        d['images'].append(img)
+        img_vid[img['id']] = v
+    for ann in data['annotations']:
+        v = img_vid.get(ann.get('image_id'))
+        if v is not None:
+            vids[v]['annotations'].append(ann)
+    return vids
+
+
+# --------------------------------------------------------------------------------------------
+# export
+# --------------------------------------------------------------------------------------------
+FrameResult = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
+
+
+def _frame_arrays(res: Optional[FrameResult]) -> Dict[str, np.ndarray]:
+    """Normalise a frame's result: dict of arrays or list of per-person dicts."""
+    if res is None:
+        return dict(track_ids=np.zeros(0, np.int64), keypoints=np.zeros((0, 17, 2)),
+                    keypoint_scores=np.zeros((0, 17)), bboxes=None, bbox_scores=None)
+    if isinstance(res, Mapping):
+        get = res.get
+        tids = get('track_ids')
+        kpts = np.asarray(get('keypoints'), float)
+        ks = get('keypoint_scores', get('scores'))
+        out = dict(track_ids=None if tids is None else np.asarray(tids).reshape(-1),
+                   keypoints=kpts, keypoint_scores=None if ks is None else np.asarray(ks, float),
+                   bboxes=None if get('bboxes') is None else np.asarray(get('bboxes'), float),
+                   bbox_scores=None if get('bbox_scores') is None
+                   else np.asarray(get('bbox_scores'), float).reshape(-1))
+    else:
+        people = list(res)
+        if not people:
+            return _frame_arrays(None)
+
+        def col(*keys):
+            for k in keys:
+                if all(k in p for p in people):
+                    return [p[k] for p in people]
+            return None
+        tids = col('track_id', 'track_ids')
+        ks = col('keypoint_scores', 'scores')
+        bb = col('bbox', 'bboxes')
+        bs = col('bbox_score', 'score')
+        out = dict(track_ids=None if tids is None else np.asarray(tids).reshape(-1),
+                   keypoints=np.asarray(col('keypoints'), float),
+                   keypoint_scores=None if ks is None else np.asarray(ks, float),
+                   bboxes=None if bb is None else np.asarray(bb, float),
+                   bbox_scores=None if bs is None else np.asarray(bs, float).reshape(-1))
+    return out
+
+
+def _to_coco17(kpts: np.ndarray, scores: Optional[np.ndarray], where: str):
+    """(N, K, 2|3) + (N, K) -> (N, 17, 2), (N, 17) in PoseTrack18 COCO order."""
+    n = kpts.shape[0]
+    if kpts.ndim != 3 or kpts.shape[2] not in (2, 3):
+        raise PoseTrackFormatError(f'{where}.keypoints: shape {kpts.shape}, expected (N, K, 2)')
+    K = kpts.shape[1]
+    if scores is None:
+        scores = kpts[..., 2] if kpts.shape[2] == 3 else np.ones((n, K))
+    scores = scores.reshape(n, K)
+    kpts = kpts[..., :2]
+    if K == 17:
+        return kpts, scores
+    if K == 15:  # poseval order
+        k17 = np.zeros((n, 17, 2))
+        s17 = np.zeros((n, 17))
+        k17[:, COCO17_TO_POSEVAL] = kpts
+        s17[:, COCO17_TO_POSEVAL] = scores
+        k17[:, 3:5] = np.nan  # ears: written as missing
+        return k17, s17
+    raise PoseTrackFormatError(f'{where}.keypoints: {K} joints; expected 17 (COCO/PoseTrack18 '
+                               'order) or 15 (poseval order)')
+
+
+def export_posetrack18(gt_images: Sequence[Mapping[str, Any]],
+                       results: Mapping[Any, Optional[FrameResult]],
+                       score_thr: Optional[float] = None,
+                       key: str = 'id',
+                       video: str = '') -> dict:
+    """Turn tracked results into one PoseTrack18 prediction dict, frames in the GT's order.
+
+    Args:
+        gt_images: the ground truth's ``images`` list (its order is the file's frame order).
+        results: per frame (keyed by the GT image ``id``, or by 0-based frame position when
+            ``key='index'``): a dict of arrays (``track_ids`` (N,), ``keypoints`` (N, K, 2|3),
+            ``keypoint_scores`` (N, K), optional ``bboxes`` (N, 4) x1y1x2y2 and ``bbox_scores``)
+            or a list of per-person dicts (``track_id``, ``keypoints``, ``keypoint_scores`` or
+            ``scores``, ``bbox``, ``bbox_score``). K = 17 (COCO order) or 15 (poseval order).
+            Frames without an entry are written empty.
+        score_thr: joints with score < thr are written as missing ``(0, 0, 0)`` (papers filter
+            low-confidence joints before submission); people left without joints are dropped.
+
+    Returns:
+        ``{'images', 'annotations', 'categories'}`` (17 PoseTrack18 names, COCO order).
+    """
+    images, anns = [], []
+    known = set()
+    for f, img in enumerate(gt_images):
+        out_img = {k: img[k] for k in ('id', 'file_name', 'frame_id', 'vid_id', 'nframes',
+                                       'is_labeled', 'width', 'height') if k in img}
+        images.append(out_img)
+        k = f if key == 'index' else img['id']
+        known.add(k)
+        res = _frame_arrays(results.get(k))
+        where = _where(video, f)
+        kp = res['keypoints']
+        n = 0 if kp is None or kp.size == 0 else kp.shape[0]
+        if n == 0:
+            continue
+        if res['track_ids'] is None:
+            raise PoseTrackFormatError(f'{where}, field \'track_ids\': missing')
+        tids = res['track_ids']
+        if tids.shape[0] != n:
+            raise PoseTrackFormatError(
+                f'{where}, field \'track_ids\': {tids.shape[0]} ids for {n} people')
+        for t in tids:
+            _as_int_id(t.item() if hasattr(t, 'item') else t, f'{where}, field \'track_ids\'')
+        if len(np.unique(tids)) != n:
+            raise PoseTrackFormatError(f'{where}, field \'track_ids\': duplicate ids {tids}')
+        k17, s17 = _to_coco17(kp, res['keypoint_scores'], where)
+        bad = ~np.isfinite(k17).all(-1) | ~np.isfinite(s17)
+        if bad[:, [0, 1, 2] + list(range(5, 17))].any():
+            warnings.warn(f'{where}: {int(bad.sum())} non-finite keypoints/scores written as '
+                          'missing')
+        keep = ~bad
+        if score_thr is not None:
+            keep &= s17 >= score_thr
+        for p in range(n):
+            kk = keep[p]
+            if not kk[[0, 1, 2] + list(range(5, 17))].any():
+                continue
+            flat = np.zeros((17, 3))
+            flat[kk, :2] = k17[p, kk]
+            flat[kk, 2] = 1
+            sc = np.where(kk, s17[p], 0.0)
+            ann = dict(image_id=img['id'], id=len(anns), category_id=1,
+                       track_id=int(tids[p]), keypoints=[float(v) for v in flat.reshape(-1)],
+                       scores=[float(v) for v in sc])
+            if res['bboxes'] is not None and len(res['bboxes']) == n:
+                x1, y1, x2, y2 = (float(v) for v in res['bboxes'][p][:4])
+                ann['bbox'] = [x1, y1, x2 - x1, y2 - y1]
+            if res['bbox_scores'] is not None and len(res['bbox_scores']) == n:
+                ann['score'] = float(res['bbox_scores'][p])
+            anns.append(ann)
+    extra = [k for k in results if k not in known]
+    if extra:
+        warnings.warn(f'{_where(video)}: results for {len(extra)} frames not in the ground truth '
+                      f'(e.g. {extra[:3]}) were not written')
+    categories = [dict(supercategory='person', id=1, name='person',
+                       keypoints=list(POSETRACK18_COCO_NAMES), skeleton=POSETRACK18_SKELETON)]
+    return dict(images=images, annotations=anns, categories=categories)
+
+
+def write_posetrack18(path: str, data: dict) -> None:
+    """Write a PoseTrack18 dict as JSON (folders created)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(data, f)

@@ -1,0 +1,1 @@
+from . import backbones, heads, losses, pose_estimators  # noqa: F401
