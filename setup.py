@@ -73,10 +73,12 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks', 'docs')),
         include_package_data=True,
         package_data={'mmpose_track': ['.mim/**/*', '.mim/**/**/*', '.mim/**/**/**/*']},
-        # mmpose is left out on purpose: its metadata requires chumpy, which breaks on numpy >= 1.24;
-        # tools/install.sh installs it with --no-deps (see requirements/mminstall.txt).
+        # mmpose and openmim are left out on purpose: mmpose's metadata requires chumpy (breaks on
+        # numpy >= 1.24) and openmim's pins setuptools~=60.2 (breaks torch); tools/install.sh
+        # installs both with --no-deps (see requirements/mminstall.txt).
         install_requires=parse_requirements('runtime.txt') + [
-            r for r in parse_requirements('mminstall.txt') if not r.startswith('mmpose')
+            r for r in parse_requirements('mminstall.txt')
+            if not r.startswith(('mmpose', 'openmim'))
         ],
         extras_require={'tests': parse_requirements('tests.txt')},
         license='Apache License 2.0',

@@ -7,6 +7,7 @@ built by :func:`mmpose_track.tracking.build_tracker`.
 """
 from mmengine.registry import Registry
 
-POSE_TRACKERS = Registry('pose tracker', locations=['mmpose_track.tracking.trackers'])
+POSE_TRACKERS = Registry(
+    'pose tracker', scope='mmpose_track', locations=['mmpose_track.tracking.trackers'])
 
 __all__ = ['POSE_TRACKERS']

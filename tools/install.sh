@@ -25,7 +25,8 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
 fi
 $PIP -r requirements/runtime.txt "$(grep '^mmengine==' requirements/mminstall.txt)" \
   "$(grep '^mmdet==' requirements/mminstall.txt)"
-$PIP --no-deps "$(grep '^mmpose==' requirements/mminstall.txt)"
+$PIP --no-deps "$(grep '^mmpose==' requirements/mminstall.txt)" \
+  "$(grep '^openmim==' requirements/mminstall.txt)"
 $PIP -r requirements/tests.txt
 # A normal (non-editable) install: setup.py copies configs/ and tools/ into mmpose_track/.mim so
 # that `mim train mmpose_track CONFIG` works. Developers may use `pip install --no-use-pep517 -e .`.

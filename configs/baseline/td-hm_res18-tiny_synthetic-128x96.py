@@ -26,13 +26,13 @@ _train_pipeline = [
     dict(type='RandomBBoxTransform'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='PackPoseTrackInputs'),
 ]
 _val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs', meta_keys={{_base_.video_meta_keys}}),
+    dict(type='PackPoseTrackInputs'),
 ]
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,

@@ -102,14 +102,18 @@ class VideoTrackingStream:
 
     def _close_video(self) -> List[PoseDataSample]:
         frames, self._video_frames = self._video_frames, []
-        if frames and hasattr(self.tracker, 'finalize'):
-            # offline step: the tracker may remap ids once it has seen the whole video
-            remap = self.tracker.finalize()
-            if remap:
-                for frame in frames:
-                    ids = frame.pred_instances.track_ids
-                    frame.pred_instances.track_ids = np.array(
-                        [remap.get(int(i), int(i)) for i in ids], dtype=np.int64)
+        if not frames:
+            return frames
+        # offline step: once it has seen the whole video the tracker may renumber ids, and
+        # map to -1 the tracks it drops (e.g. shorter than its ``min_track_length``)
+        remap = self.tracker.finalize() if hasattr(self.tracker, 'finalize') else None
+        if remap:
+            for frame in frames:
+                pred = frame.pred_instances
+                ids = np.array([remap.get(int(i), int(i)) for i in pred.track_ids], np.int64)
+                pred.track_ids = ids
+                if (ids < 0).any():
+                    frame.pred_instances = pred[ids >= 0]
         return frames
 
     def _merge(self, parts: List[PoseDataSample]) -> PoseDataSample:

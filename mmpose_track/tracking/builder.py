@@ -21,4 +21,12 @@ def build_tracker(cfg: Union[Mapping[str, Any], Any]):
         cfg = Config.fromfile(cfg)['tracker']
     if not isinstance(cfg, Mapping) or 'type' not in cfg:
         raise TypeError(f'tracker config must be a dict with a "type", got {cfg!r}')
-    return POSE_TRACKERS.build(dict(cfg))
+    args = dict(cfg)
+    tracker_type = args.pop('type')
+    # ``get`` + call rather than ``build``: building under another default scope (configs run
+    # with ``default_scope='mmpose'``) would make MMEngine warn that the scope has no such registry
+    tracker_cls = POSE_TRACKERS.get(tracker_type) if isinstance(tracker_type, str) else tracker_type
+    if tracker_cls is None:
+        raise KeyError(f'unknown tracker type {tracker_type!r}; registered: '
+                       f'{sorted(POSE_TRACKERS.module_dict)}')
+    return tracker_cls(**args)

@@ -10,7 +10,7 @@ pose hypotheses per frame (one per overlapping clip). Two ways to get one pose p
   path (Dijkstra) through one cluster per frame, favouring clusters with more hypotheses
   (spatial term) and smooth motion (temporal term), balanced by ``balance`` (λ).
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.sparse import csr_matrix

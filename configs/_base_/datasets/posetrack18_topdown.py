@@ -10,10 +10,7 @@ val_det_file = 'annotations/posetrack18_val_human_detections.json'
 val_gt_dir = 'annotations/val/'
 
 codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
-video_meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-                   'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-                   'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name', 'video_id',
-                   'frame_idx', 'num_frames', 'is_labeled')
+# PackPoseTrackInputs keeps video_id, frame_idx, num_frames, is_labeled and the track ids
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -23,13 +20,13 @@ train_pipeline = [
     dict(type='RandomBBoxTransform'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='PackPoseTrackInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs', meta_keys=video_meta_keys),
+    dict(type='PackPoseTrackInputs'),
 ]
 
 train_dataloader = dict(

@@ -34,7 +34,6 @@ MOTP distance sum                    motmetrics >= 1.2: every event's sum of mat
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -42,8 +41,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .posetrack_io import (JOINT_GROUPS, NUM_JOINTS, PoseTrackFrame, PoseTrackVideo,
-                           check_frame_counts)
+from .keypoint_hota import evaluate_keypoint_hota
+from .posetrack_io import (JOINT_GROUPS, NUM_JOINTS, POSEVAL_JOINTS, PoseTrackFrame,
+                           PoseTrackVideo, check_frame_counts)
 
 PCKH_THRESHOLD = 0.5
 GROUP_NAMES = ('Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total')
@@ -223,43 +223,47 @@ class _JointAccumulator:
         """``D`` (len(oids), len(hids)): distance, NaN = may not pair."""
         no, nh = len(oids), len(hids)
         self.objects += no
-        fin = np.isfinite(D) if no and nh else None
-        if fin is None or not fin.any():
+        if not no or not nh:
             self.misses += no
             self.fps += nh
             return
-        self.sum_extra += float(D[fin].sum())
-        om = np.zeros(no, bool)
-        hm = np.zeros(nh, bool)
+        ii, kk = np.nonzero(np.isfinite(D))
+        if not len(ii):
+            self.misses += no
+            self.fps += nh
+            return
+        dv = D[ii, kk].tolist()
+        self.sum_extra += sum(dv)  # RAW events
+        pairs = dict(zip(zip(ii.tolist(), kk.tolist()), dv))
+        om, hm = set(), set()
         m = self.m
-        if m:
+        if m:  # 1. keep previous correspondences still within the threshold (oids order)
             hpos = {h: k for k, h in enumerate(hids)}
-            for i, o in enumerate(oids):  # 1. keep previous correspondences within threshold
-                h = m.get(o)
-                if h is None:
+            for i in sorted(set(ii.tolist())):
+                h = m.get(oids[i])
+                k = hpos.get(h) if h is not None else None
+                if k is None or k in hm or (i, k) not in pairs:
                     continue
-                k = hpos.get(h)
-                if k is None or hm[k] or not fin[i, k]:
-                    continue
-                om[i] = hm[k] = True
+                om.add(i)
+                hm.add(k)
                 self.matches += 1
-                self.sum_match += D[i, k]
-                self.last_match.add(o)
+                self.sum_match += pairs[(i, k)]
+                self.last_match.add(oids[i])
                 self.hyp_hist.add(h)
-        rem = fin & ~om[:, None] & ~hm[None]
-        if rem.any():  # 2. Hungarian on the rest
-            if (rem.sum(0) <= 1).all() and (rem.sum(1) <= 1).all():
-                rids, cids = np.nonzero(rem)  # unique maximum matching
-            else:
-                c = np.where(rem, D, np.nan)
-                r = min(c.shape)
-                big = 2 * r * (np.abs(c[rem]).max() + 1) + 1  # motmetrics add_expensive_edges
-                rids, cids = linear_sum_assignment(np.where(rem, c, big))
-                ok = rem[rids, cids]
-                rids, cids = rids[ok], cids[ok]
-            for i, k in zip(rids.tolist(), cids.tolist()):
+        rem = [(i, k) for (i, k) in pairs if i not in om and k not in hm]
+        if rem:  # 2. Hungarian on the rest
+            ri = [i for i, _ in rem]
+            rk = [k for _, k in rem]
+            if len(set(ri)) != len(ri) or len(set(rk)) != len(rk):
+                valid = np.zeros((no, nh), bool)
+                valid[ri, rk] = True
+                big = 2 * min(no, nh) * (np.abs(D[valid]).max() + 1) + 1  # add_expensive_edges
+                rows, cols = linear_sum_assignment(np.where(valid, D, big))
+                ok = valid[rows, cols]
+                rem = list(zip(rows[ok].tolist(), cols[ok].tolist()))
+            for i, k in rem:
                 o, h = oids[i], hids[k]
-                d = D[i, k]
+                d = pairs[(i, k)]
                 prev = m.get(o)
                 if prev is not None and prev != h:
                     self.switches += 1
@@ -275,10 +279,10 @@ class _JointAccumulator:
                 self.last_match.add(o)
                 m[o] = h
                 self.res_m[h] = o
-                om[i] = True
-                hm[k] = True
-        self.misses += int(no - om.sum())
-        self.fps += int(nh - hm.sum())
+                om.add(i)
+                hm.add(k)
+        self.misses += no - len(om)
+        self.fps += nh - len(hm)
 
 
 def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_JointAccumulator]:
@@ -291,10 +295,10 @@ def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_J
                 a.misses += 1
                 a.fps += 1
             continue
-        D = np.where(fr.dist <= thr, fr.dist, np.nan)  # (P, G, J)
+        D = np.where(fr.dist <= thr, fr.dist, np.nan).transpose(2, 1, 0)  # (J, G, P)
         gt_ids = fr.gt_ids.tolist()
         pr_ids = fr.pr_ids.tolist()
-        any_match = np.isfinite(D).any((0, 1)) if P and G else np.zeros(NUM_JOINTS, bool)
+        any_match = np.isfinite(D).any((1, 2)) if P and G else np.zeros(NUM_JOINTS, bool)
         n_g = fr.gt_has.sum(0)
         n_p = fr.pr_has.sum(0)
         for j, a in enumerate(accs):
@@ -305,7 +309,7 @@ def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_J
                 continue
             gi = np.flatnonzero(fr.gt_has[:, j])
             pi = np.flatnonzero(fr.pr_has[:, j])
-            a.update([gt_ids[i] for i in gi], [pr_ids[i] for i in pi], D[pi][:, gi, j].T)
+            a.update([gt_ids[i] for i in gi], [pr_ids[i] for i in pi], D[j][np.ix_(gi, pi)])
     return accs
 
 
@@ -390,10 +394,6 @@ def format_table(metrics: Dict[str, Dict[str, float]]) -> str:
     return '\n'.join(lines)
 
 
-def _nan_to_none(d):
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
-
-
 def evaluate_posetrack(gt_videos: Sequence[PoseTrackVideo], pred_videos: Sequence[PoseTrackVideo],
                        strict: bool = False, hota: bool = True) -> Dict[str, Dict[str, float]]:
     """AP, MOTA (+MOTP, precision, recall) and keypoint HOTA/DetA/AssA per group, percent.
@@ -407,8 +407,6 @@ def evaluate_posetrack(gt_videos: Sequence[PoseTrackVideo], pred_videos: Sequenc
         'AssA', 'AP_per_joint': {...}, 'counts': {...}}``; groups Head, Shou, Elb, Wri, Hip, Knee,
         Ankl, Total.
     """
-    from .keypoint_hota import evaluate_keypoint_hota  # noqa: avoid cycle at import
-    from .posetrack_io import POSEVAL_JOINTS
     if len(gt_videos) != len(pred_videos):
         raise ValueError(f'{len(gt_videos)} ground-truth videos but {len(pred_videos)} predicted')
     prepared = [prepare_video(g, p, strict) for g, p in zip(gt_videos, pred_videos)]

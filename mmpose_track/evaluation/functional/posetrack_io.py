@@ -193,6 +193,7 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
             raise PoseTrackFormatError(f'{_where(video, None, key)}: missing or not a list')
     table = _joint_table(data.get('categories'), video)
     K = len(table)
+    sel = np.array([int(np.flatnonzero(table == j)[0]) for j in range(NUM_JOINTS)])
     images = data['images']
     folders = set()
     by_image: Dict[Any, List[dict]] = {}
@@ -232,22 +233,29 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
         vis = np.zeros((n, NUM_JOINTS), bool)
         scores = np.full((n, NUM_JOINTS), MIN_SCORE)
         heads = np.full((n, 4), np.nan)
+        try:  # fast path: one array per frame
+            fk = np.asarray([a['keypoints'] for a in anns], float).reshape(n, K, 3)[:, sel]
+        except (KeyError, TypeError, ValueError):
+            fk = None
         for p, ann in enumerate(anns):
             where = _where(video, f, f'annotations[id={ann.get("id")}]')
             if 'track_id' not in ann:
                 raise PoseTrackFormatError(f'{where}.track_id: missing (poseval needs it)')
             tids[p] = _as_int_id(ann['track_id'], f'{where}.track_id')
-            raw = ann.get('keypoints')
-            try:
-                arr = np.asarray(raw, dtype=float).reshape(-1)
-            except (TypeError, ValueError):
-                raise PoseTrackFormatError(f'{where}.keypoints: not a list of numbers') from None
-            if arr.size != 3 * K:
-                raise PoseTrackFormatError(
-                    f'{where}.keypoints: {arr.size} values, expected {3 * K} ({K} joints x 3)')
-            arr = arr.reshape(K, 3)
+            if fk is not None:
+                arr = fk[p]
+            else:
+                try:
+                    arr = np.asarray(ann.get('keypoints'), dtype=float).reshape(-1)
+                except (TypeError, ValueError):
+                    raise PoseTrackFormatError(
+                        f'{where}.keypoints: not a list of numbers') from None
+                if arr.size != 3 * K:
+                    raise PoseTrackFormatError(f'{where}.keypoints: {arr.size} values, expected '
+                                               f'{3 * K} ({K} joints x 3)')
+                arr = arr.reshape(K, 3)[sel]  # (15, 3) in poseval order
             sc = ann.get('scores')
-            sc_arr = None
+            s15 = np.full(NUM_JOINTS, MIN_SCORE)
             if sc:  # poseval: empty list / missing -> MIN_SCORE
                 try:
                     sc_arr = np.asarray(sc, dtype=float).reshape(-1)
@@ -256,25 +264,21 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
                 if sc_arr.size != K:
                     raise PoseTrackFormatError(
                         f'{where}.scores: {sc_arr.size} values, expected {K}')
-            for k in range(K):
-                j = table[k]
-                if j < 0:
-                    continue
-                x, y, v = arr[k]
-                if x == 0 and y == 0 and v == 0:
-                    continue
-                if not (math.isfinite(x) and math.isfinite(y)):
+                s15 = sc_arr[sel]
+            present = ~((arr[:, 0] == 0) & (arr[:, 1] == 0) & (arr[:, 2] == 0))
+            bad_xy = present & ~np.isfinite(arr[:, :2]).all(1)
+            bad_s = present & ~bad_xy & ~np.isfinite(s15)
+            if bad_xy.any() or bad_s.any():
+                for j in np.flatnonzero(bad_xy):
                     warnings.warn(f'{where}.keypoints[{POSEVAL_JOINTS[j]}]: non-finite '
                                   'coordinate; joint treated as missing')
-                    continue
-                s = MIN_SCORE if sc_arr is None else sc_arr[k]
-                if not math.isfinite(s):
+                for j in np.flatnonzero(bad_s):
                     warnings.warn(f'{where}.scores[{POSEVAL_JOINTS[j]}]: non-finite score; '
                                   'joint treated as missing')
-                    continue
-                kpts[p, j] = (x, y)
-                vis[p, j] = True
-                scores[p, j] = s
+                present &= ~bad_xy & ~bad_s
+            kpts[p][present] = arr[present, :2]
+            vis[p] = present
+            scores[p][present] = s15[present]
             hb = ann.get('bbox_head')
             if hb is not None:
                 try:
@@ -417,12 +421,19 @@ def _frame_arrays(res: Optional[FrameResult]) -> Dict[str, np.ndarray]:
                     return [p[k] for p in people]
             return None
         tids = col('track_id', 'track_ids')
-        ks = col('keypoint_scores', 'scores')
         bb = col('bbox', 'bboxes')
         bs = col('bbox_score', 'score')
+        kps, kss = [], []
+        for p in people:
+            k = np.asarray(p['keypoints'], float)
+            k = k.reshape(-1, 3) if k.ndim == 1 else k
+            s = p.get('keypoint_scores', p.get('scores'))
+            if s is None:
+                s = k[:, 2] if k.shape[-1] == 3 else np.ones(len(k))
+            kps.append(k[:, :2])
+            kss.append(np.asarray(s, float).reshape(-1))
         out = dict(track_ids=None if tids is None else np.asarray(tids).reshape(-1),
-                   keypoints=np.asarray(col('keypoints'), float),
-                   keypoint_scores=None if ks is None else np.asarray(ks, float),
+                   keypoints=np.stack(kps), keypoint_scores=np.stack(kss),
                    bboxes=None if bb is None else np.asarray(bb, float),
                    bbox_scores=None if bs is None else np.asarray(bs, float).reshape(-1))
     return out

@@ -69,6 +69,8 @@ class BasePoseTracker:
         feature_keys: names of per-person features to remember per track.
     """
     default_feature_keys: Tuple[str, ...] = ()
+    #: per-frame inputs that are not one row per person (e.g. ``(N, N_prev, K)`` matrices)
+    pairwise_features: Tuple[str, ...] = ('keypoint_similarity', 'tie_backward')
 
     def __init__(self,
                  match_thr: float = 0.3,
@@ -230,7 +232,7 @@ class BasePoseTracker:
                 continue
             arr = to_numpy(val)
             feats[key] = arr
-            if key in self.feature_keys and len(arr) != n:
+            if key not in self.pairwise_features and (arr.ndim == 0 or len(arr) != n):
                 raise ValueError(f'feature {key!r} has {len(arr)} rows for {n} people')
         return _Frame(kpts, boxes, areas, feats, frame_id)
 

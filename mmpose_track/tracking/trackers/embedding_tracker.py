@@ -1,6 +1,5 @@
 """ST-Embed tracker (Jin et al. 2019, Sec. 3.3.3): human embedding + temporal instance embedding.
 """
-from typing import Optional
 
 import numpy as np
 

@@ -1,0 +1,197 @@
+"""``PoseTrackMetric``: the PoseTrack evaluation (AP, MOTA, keypoint HOTA) as an MMEngine metric.
+
+A thin wrapper over :mod:`mmpose_track.evaluation.functional`: it collects frame-level
+``PoseDataSample`` predictions with track ids (``docs/architecture.md``, "Frame-level samples at
+test time"), gathers them from all ranks (MMEngine ``BaseMetric``), groups them by video and sorts
+them by frame, writes one PoseTrack18 prediction file per ground-truth video (submittable; a video
+without any prediction gets a file with empty frames and a warning) and scores them.
+"""
+import os
+import os.path as osp
+import shutil
+import tempfile
+import warnings
+from collections import OrderedDict, defaultdict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmpose.registry import METRICS
+
+from ..functional import (GROUP_NAMES, evaluate_posetrack, export_posetrack18, format_table,
+                          parse_posetrack18, split_merged_annotations, write_posetrack18)
+from ..functional.posetrack_io import load_json
+
+
+def _np(x: Any) -> Optional[np.ndarray]:
+    if x is None:
+        return None
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        if key in obj:
+            return obj[key]
+        meta = obj.get('metainfo')
+        return meta.get(key, default) if isinstance(meta, dict) else default
+    if hasattr(obj, 'metainfo') and key in obj.metainfo:
+        return obj.metainfo[key]
+    return getattr(obj, key, default)
+
+
+@METRICS.register_module()
+class PoseTrackMetric(BaseMetric):
+    """PoseTrack AP / MOTA / keypoint HOTA, official-equal by default.
+
+    Args:
+        ann_file: merged COCO-style PoseTrack18 file; videos are named after the folder of
+            ``file_name`` (e.g. ``009473_mpii_test``). Give this or ``gt_dir``.
+        gt_dir: folder of per-video PoseTrack18 files (the official layout).
+        out_dir: folder for the per-video prediction files (``<video>.json``, named as the
+            ground truth). ``outfile_prefix`` is an alias. Without either, a temporary folder is
+            used and removed.
+        strict: corrected counting instead of poseval's quirks (``docs/evaluation.md``).
+        score_thr: joints with a score below it are written as missing before evaluation
+            (papers filter low-confidence joints); None keeps all.
+        hota: also compute keypoint HOTA / DetA / AssA.
+        prefix: key prefix, default ``'posetrack'`` (``posetrack/AP``, ``posetrack/MOTA``, ...).
+    """
+    default_prefix: Optional[str] = 'posetrack'
+
+    def __init__(self,
+                 ann_file: Optional[str] = None,
+                 gt_dir: Optional[str] = None,
+                 out_dir: Optional[str] = None,
+                 outfile_prefix: Optional[str] = None,
+                 strict: bool = False,
+                 score_thr: Optional[float] = None,
+                 hota: bool = True,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if (ann_file is None) == (gt_dir is None):
+            raise ValueError('PoseTrackMetric needs exactly one of ann_file or gt_dir')
+        if out_dir is not None and outfile_prefix is not None and out_dir != outfile_prefix:
+            raise ValueError('give out_dir or outfile_prefix, not both')
+        self.ann_file = ann_file
+        self.gt_dir = gt_dir
+        self.out_dir = out_dir if out_dir is not None else outfile_prefix
+        self.strict = strict
+        self.score_thr = score_thr
+        self.hota = hota
+        self._gt: Optional[Dict[str, dict]] = None
+
+    # ------------------------------------------------------------------ collection
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Keep one compact record per frame-level sample (numpy arrays only)."""
+        for ds in data_samples:
+            pred = _get(ds, 'pred_instances')
+            rec = dict(video_id=_get(ds, 'video_id'), frame_idx=_get(ds, 'frame_idx'),
+                       img_id=_get(ds, 'img_id'), img_path=_get(ds, 'img_path'))
+            if rec['video_id'] is None:
+                p = rec['img_path']
+                rec['video_id'] = osp.basename(osp.dirname(p)) if p else None
+            if rec['video_id'] is None:
+                raise KeyError('PoseTrackMetric needs metainfo video_id (or img_path) in every '
+                               'data sample')
+            for k in ('keypoints', 'keypoint_scores', 'bboxes', 'bbox_scores', 'track_ids'):
+                rec[k] = _np(_get(pred, k)) if pred is not None else None
+            n = 0 if rec['keypoints'] is None else len(rec['keypoints'])
+            if n and rec['track_ids'] is None:
+                raise KeyError(f'video {rec["video_id"]!r}, frame {rec["frame_idx"]}: '
+                               'pred_instances has no track_ids (run a tracker first)')
+            self.results.append(rec)
+
+    # ------------------------------------------------------------------ ground truth
+    def _load_gt(self) -> Dict[str, dict]:
+        if self._gt is None:
+            if self.gt_dir is not None:
+                names = sorted(n for n in os.listdir(self.gt_dir) if n.endswith('.json'))
+                self._gt = OrderedDict(
+                    (n[:-5], load_json(osp.join(self.gt_dir, n))) for n in names)
+            else:
+                self._gt = OrderedDict(sorted(
+                    split_merged_annotations(load_json(self.ann_file)).items()))
+        return self._gt
+
+    @staticmethod
+    def _frame_key(rec: dict, images: List[dict], by_id: dict, by_name: dict):
+        if rec['img_id'] is not None and rec['img_id'] in by_id:
+            return rec['img_id']
+        p = rec['img_path']
+        if p:
+            key = '/'.join(str(p).replace('\\', '/').split('/')[-2:])
+            if key in by_name:
+                return by_name[key]
+        f = rec['frame_idx']
+        if f is not None and 0 <= int(f) < len(images) and \
+                (not images or images[0].get('nframes') in (None, len(images))):
+            return images[int(f)]['id']
+        return None
+
+    # ------------------------------------------------------------------ metrics
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        gt = self._load_gt()
+        per_video: Dict[str, Dict[Any, dict]] = defaultdict(dict)
+        seen = set()
+        # frames may arrive in any order across ranks (and padded duplicates): group, sort, dedupe
+        for rec in sorted(results, key=lambda r: (str(r['video_id']),
+                                                   -1 if r['frame_idx'] is None
+                                                   else int(r['frame_idx']))):
+            key = (rec['video_id'], rec['frame_idx'], rec['img_id'])
+            if key in seen:
+                continue
+            seen.add(key)
+            per_video[str(rec['video_id'])][key] = rec
+        unknown = sorted(set(per_video) - set(gt))
+        if unknown:
+            warnings.warn(f'predictions for {len(unknown)} videos without ground truth ignored: '
+                          f'{unknown[:5]}')
+        tmp = None
+        out_dir = self.out_dir
+        if out_dir is None:
+            tmp = out_dir = tempfile.mkdtemp(prefix='posetrack_pred_')
+        try:
+            gts, prs = [], []
+            for name, gdata in gt.items():
+                images = gdata['images']
+                by_id = {img['id']: img for img in images}
+                by_name = {'/'.join(str(img.get('file_name', '')).split('/')[-2:]): img['id']
+                           for img in images}
+                frames = {}
+                dropped = 0
+                for rec in per_video.get(name, {}).values():
+                    k = self._frame_key(rec, images, by_id, by_name)
+                    if k is None:
+                        dropped += 1
+                        continue
+                    frames[k] = rec
+                if name not in per_video:
+                    warnings.warn(f'video {name!r}: no predictions at all; an empty prediction '
+                                  'file is written and scored (every ground-truth joint missed)')
+                pred = export_posetrack18(images, frames, score_thr=self.score_thr, video=name)
+                write_posetrack18(osp.join(out_dir, name + '.json'), pred)
+                gts.append(parse_posetrack18(gdata, name, is_gt=True))
+                prs.append(parse_posetrack18(pred, name, is_gt=False))
+            res = evaluate_posetrack(gts, prs, strict=self.strict, hota=self.hota)
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        logger.info('PoseTrack evaluation (%s):\n%s', 'strict' if self.strict else 'official',
+                    format_table(res))
+        if self.out_dir is not None:
+            logger.info(f'PoseTrack18 prediction files written to {self.out_dir}')
+        metrics: Dict[str, float] = OrderedDict()
+        for k in ('AP', 'MOTA', 'MOTP', 'Precision', 'Recall', 'HOTA', 'DetA', 'AssA'):
+            if k in res:
+                metrics[k] = res[k]['Total']
+        for k in ('AP', 'MOTA', 'HOTA'):
+            if k in res:
+                for g in GROUP_NAMES[:-1]:
+                    metrics[f'{k}_{g}'] = res[k][g]
+        return metrics

@@ -1,0 +1,9 @@
+"""Fixture ``F``: ``mmpose_track.evaluation.functional`` loaded by file path (no torch/mmpose)."""
+import pytest
+
+from .pt_helpers import load_functional
+
+
+@pytest.fixture(scope='session')
+def F():
+    return load_functional()
