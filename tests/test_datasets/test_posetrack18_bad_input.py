@@ -2,15 +2,21 @@
 documented defined result."""
 import copy
 import json
-import os
 import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
 
 from mmpose_track.datasets.datasets import (PoseTrack18ClipDataset, PoseTrack18FormatError,
                                             PoseTrack18FrameDataset,
                                             PoseTrack18PairDataset, load_posetrack18)
+
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Pipelines name MMPose transforms bare, as configs do under default_scope='mmpose'."""
+    init_default_scope('mmpose')
 
 K = 17
 
@@ -60,11 +66,15 @@ def test_empty_annotation_folder(tmp_path):
         load_posetrack18(str(tmp_path))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason='root reads any file')
-def test_unreadable_annotation_file(tmp_path):
+def test_unreadable_annotation_file(tmp_path, monkeypatch):
+    from mmpose_track.datasets.datasets import posetrack18_io
     path = _write(tmp_path / 'a.json', _video())
-    os.chmod(path, 0)
-    with pytest.raises(OSError, match='a.json'):
+
+    def denied(file, *args, **kwargs):  # as for a file without read permission (root reads any)
+        raise PermissionError(13, 'Permission denied', file)
+
+    monkeypatch.setattr(posetrack18_io, 'open', denied, raising=False)
+    with pytest.raises(OSError, match='cannot read PoseTrack18 annotation file .*a.json'):
         load_posetrack18(path)
 
 

@@ -3,13 +3,21 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
 import torch
 
 from mmpose_track.datasets.datasets import PoseTrack18FrameDataset
 
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Pipelines name MMPose transforms bare, as configs do under default_scope='mmpose'."""
+    init_default_scope('mmpose')
+
 VIDEOS = ['003418_mpii_test', '009473_mpii_test', '012834_mpii_test']
 CODEC = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
-BU_CODEC = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
+BU_CODEC = dict(type='AssociativeEmbedding', input_size=(256, 256), heatmap_size=(64, 64),
+                sigma=2)
 TOPDOWN = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),

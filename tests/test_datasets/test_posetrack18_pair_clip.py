@@ -7,17 +7,25 @@ import random
 
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
 import torch
 
 from mmpose_track.datasets.datasets import (PoseTrack18ClipDataset, PoseTrack18PairDataset,
                                             clip_frame_indices)
 from mmpose_track.datasets.transforms import ApplyToFrames, PoseTrackDataSample
 
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Pipelines name MMPose transforms bare, as configs do under default_scope='mmpose'."""
+    init_default_scope('mmpose')
+
 K = 17
 VIDEO = '000001_mpiinew_test'
 LABELED = [0, 1, 3, 4]  # frame 2 is unlabeled
 CODEC = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
-BU_CODEC = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
+BU_CODEC = dict(type='AssociativeEmbedding', input_size=(256, 256), heatmap_size=(64, 64),
+                sigma=2)
 TOPDOWN_FRAME = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.0),
@@ -149,7 +157,7 @@ def test_clip_frame_indices():
     assert clip_frame_indices(2, 4, 5, range(5)) == [0, 1, 2, 3]
     assert clip_frame_indices(0, 3, 1, [0]) == [0, 0, 0]
     # frames missing from the file: nearest listed one towards the key frame
-    assert clip_frame_indices(5, 5, 10, [0, 5, 6, 9]) == [5, 5, 5, 6, 5]
+    assert clip_frame_indices(5, 5, 10, [0, 5, 6, 9]) == [5, 5, 5, 6, 6]
 
 
 def test_clips(real_clip):

@@ -3,9 +3,16 @@ import json
 import os.path as osp
 
 import pytest
+from mmengine.registry import init_default_scope
 
 from mmpose_track.datasets.datasets import PoseTrack18FrameDataset
 from mmpose_track.datasets.samplers import VideoGroupedSampler, split_videos
+
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Pipelines name MMPose transforms bare, as configs do under default_scope='mmpose'."""
+    init_default_scope('mmpose')
 
 K = 17
 
@@ -89,3 +96,20 @@ def test_built_from_registry(dataset):
     s = DATA_SAMPLERS.build(dict(type='VideoGroupedSampler', rank=1, world_size=2),
                             default_args=dict(dataset=dataset, seed=0))
     assert isinstance(s, VideoGroupedSampler) and len(s) > 0
+
+
+def test_synthetic_set_two_ranks(tiny_synthetic):
+    """The synthetic generator's val set (2 videos, all frames listed): merged file and folder
+    give the same samples; with its detections file a 2-rank split keeps each video whole."""
+    kw = dict(data_root=tiny_synthetic, data_mode='bottomup', test_mode=True)
+    merged = PoseTrack18FrameDataset(ann_file='annotations/posetrack18_val.json', **kw)
+    folder = PoseTrack18FrameDataset(ann_file='annotations/val', **kw)
+    assert merged.video_ids == folder.video_ids and len(set(merged.video_ids)) == 2
+    assert [f['frame_idx'] for f in merged.frames] == list(range(6)) * 2
+    det = PoseTrack18FrameDataset(
+        ann_file='annotations/val', data_root=tiny_synthetic, test_mode=True,
+        bbox_file=tiny_synthetic + 'annotations/posetrack18_val_human_detections.json')
+    parts = [list(VideoGroupedSampler(det, rank=r, world_size=2)) for r in range(2)]
+    assert sorted(parts[0] + parts[1]) == list(range(len(det)))
+    assert [{det.video_ids[i] for i in p} for p in parts] == [{v} for v in sorted(
+        set(det.video_ids))]

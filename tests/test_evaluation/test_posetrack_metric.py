@@ -21,7 +21,8 @@ def _samples(gt, pred_anns_by_image, name, as_element):
     for f, img in enumerate(gt['images']):
         anns = pred_anns_by_image.get(img['id'], [])
         k = np.array([a['keypoints'] for a in anns], float).reshape(-1, 17, 3)
-        inst = InstanceData(keypoints=k[..., :2], keypoint_scores=np.ones(k.shape[:2]),
+        # unannotated joints get score 0 (a score_thr removes them before writing)
+        inst = InstanceData(keypoints=k[..., :2], keypoint_scores=(k[..., 2] > 0).astype(float),
                             bboxes=np.tile([0., 0., 10., 10.], (len(anns), 1)),
                             bbox_scores=np.ones(len(anns)),
                             track_ids=np.array([a['track_id'] for a in anns], np.int64))
@@ -102,3 +103,13 @@ def test_metric_merged_ann_file(tmp_path, shared_data):
         res = metric.evaluate(len(samples))
     assert res['posetrack/AP'] == pytest.approx(100)
     assert res['posetrack/MOTA'] == pytest.approx(100)
+    assert res['posetrack/HOTA'] == pytest.approx(100)
+    # without the threshold the unannotated joints are predictions at (0, 0): false positives
+    # (ranked last, score 0: AP stays 100, MOTA drops)
+    metric = METRICS.build(dict(type='PoseTrackMetric', ann_file=MERGED, strict=True))
+    metric.process({}, [s.to_dict() for s in samples])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        res = metric.evaluate(len(samples))
+    assert res['posetrack/AP'] == pytest.approx(100)
+    assert res['posetrack/MOTA'] < 100

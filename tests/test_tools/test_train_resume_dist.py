@@ -1,4 +1,5 @@
 """tools/train.py, tools/test.py, resume and 2-process dist_train.sh on the tiny config (CPU)."""
+import glob
 import json
 import os
 import os.path as osp
@@ -7,6 +8,8 @@ import sys
 
 import pytest
 import torch
+
+import mmpose_track  # noqa: F401  (allow-lists the globals of our checkpoints for torch.load)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', 'baseline', 'td-hm_res18-tiny_synthetic-128x96.py')
@@ -67,8 +70,6 @@ def test_resumed_run_ends_with_same_weights(tmp_path, tiny_synthetic):
 
 @pytest.mark.slow
 def test_resume_refuses_untrusted_pickles(tmp_path):
-    import mmpose_track  # noqa: F401  (registers the allow-list)
-
     class Evil:
 
         def __reduce__(self):
@@ -83,7 +84,7 @@ def test_resume_refuses_untrusted_pickles(tmp_path):
 
 @pytest.mark.slow
 def test_dist_train_two_processes_agree(tmp_path, tiny_synthetic):
-    extra = ("custom_imports = dict(imports=['mmpose_track', 'tests.helpers.param_checksum_hook'],"
+    extra = ("custom_imports = dict(imports=['mmpose_track', 'mmpose_track_test_hooks'],"
              " allow_failed_imports=False)\n"
              "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RandomStateHook'),"
              " dict(type='ParamChecksumHook')]\n")
@@ -91,7 +92,8 @@ def test_dist_train_two_processes_agree(tmp_path, tiny_synthetic):
     work = tmp_path / 'dist'
     env_port = str(29500 + os.getpid() % 1000)
     env = dict(os.environ, PORT=env_port,
-               PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+               PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests', 'helpers'),
+                                           os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work),
                            '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=100'],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -100,5 +102,7 @@ def test_dist_train_two_processes_agree(tmp_path, tiny_synthetic):
     sums = [json.load(open(work / f'checksum_rank{r}.json')) for r in (0, 1)]
     assert sums[0]['checksum'] == sums[1]['checksum']
     assert sums[0]['epoch'] == sums[1]['epoch'] == 1
-    log = proc.stdout + proc.stderr
-    assert 'Distributed training: True' in log and 'World size: 2' in log
+    assert sums[0]['world_size'] == sums[1]['world_size'] == 2
+    log = open(glob.glob(str(work / '*' / '*.log'))[0]).read()
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log  # mmengine's words
+    assert "dist_cfg=dict(backend='gloo')" in log  # switched from NCCL by tools/train.py without CUDA

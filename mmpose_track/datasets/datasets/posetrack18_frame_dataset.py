@@ -3,8 +3,8 @@ import copy
 import os.path as osp
 from typing import Dict, List, Optional
 
+import mmpose
 import numpy as np
-from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
@@ -16,6 +16,14 @@ FRAME_KEYS = ('img_id', 'img_path', 'video_id', 'frame_idx', 'num_frames', 'is_l
 #: metainfo keys the pipelines' frames need (copied into each frame of pairs and clips).
 POSE_METAINFO_KEYS = ('dataset_name', 'upper_body_ids', 'lower_body_ids', 'flip_pairs',
                       'dataset_keypoint_weights', 'flip_indices', 'skeleton_links')
+
+
+#: MMPose's PoseTrack18 metainfo, by absolute path (MMPose would first try the relative path
+#: ``configs/_base_/datasets/posetrack18.py`` in the working directory, then warn).
+_MIM_METAINFO = osp.join(
+    osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets', 'posetrack18.py')
+POSETRACK18_METAINFO = dict(from_file=_MIM_METAINFO if osp.exists(_MIM_METAINFO) else
+                            'configs/_base_/datasets/posetrack18.py')
 
 
 def _xywh2xyxy(b: np.ndarray) -> np.ndarray:
@@ -85,7 +93,7 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
          dict(type='PackPoseTrackInputs')]
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
+    METAINFO: dict = POSETRACK18_METAINFO
 
     def __init__(self,
                  ann_file: str = '',
@@ -110,7 +118,12 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
             self.data_list = self._get_unserialized_subset(self._indices)
         self._build_index()
         if self.serialize_data:
-            self.data_bytes, self.data_address = self._serialize_data()
+            if self.data_list:
+                self.data_bytes, self.data_address = self._serialize_data()
+            else:  # MMEngine cannot serialize an empty list: a defined empty dataset instead
+                self.data_bytes = np.zeros(0, dtype=np.uint8)
+                self.data_address = np.zeros(0, dtype=np.int64)
+                self.data_list.clear()
         self._fully_initialized = True
 
     def _build_index(self):
@@ -243,6 +256,3 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
 
     def _pose_metainfo(self) -> dict:
         return {k: copy.deepcopy(self._metainfo[k]) for k in POSE_METAINFO_KEYS}
-
-    def _warn(self, msg: str):
-        print_log(f'{self.__class__.__name__}: {msg}', logger='current')

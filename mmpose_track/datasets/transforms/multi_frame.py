@@ -45,7 +45,9 @@ class ApplyToFrames(BaseTransform):
     """
 
     def __init__(self, transforms: List[Union[dict, callable]], share_random_state: bool = True):
-        self.pipeline = Compose(transforms)
+        # build with MMPose's registry (works without a default scope too)
+        self.pipeline = Compose(
+            [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms])
         self.share_random_state = share_random_state
 
     def transform(self, results: dict) -> Optional[dict]:

@@ -3,7 +3,7 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.dist import get_rank
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
@@ -18,4 +18,5 @@ class ParamChecksumHook(Hook):
             total = sum(float(p.double().sum()) for p in model.state_dict().values()
                         if p.dtype.is_floating_point)
         with open(osp.join(runner.work_dir, f'checksum_rank{get_rank()}.json'), 'w') as f:
-            json.dump(dict(rank=get_rank(), checksum=total, epoch=runner.epoch), f)
+            json.dump(dict(rank=get_rank(), world_size=get_world_size(), checksum=total,
+                           epoch=runner.epoch), f)

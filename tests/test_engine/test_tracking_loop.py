@@ -1,0 +1,90 @@
+"""VideoTrackingStream: frames merged from per-person outputs, tracked per video, in order."""
+import numpy as np
+import pytest
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
+
+from mmpose_track.engine import VideoTrackingStream
+
+TRACKER = dict(type='OKSHungarianTracker', match_thr=0.3)
+
+
+def _person(video, frame, x, y=50., score=0.9, bbox_score=1.0, **meta):
+    """A top-down output: one person, 17 keypoints spread around (x, y)."""
+    offsets = np.stack([np.linspace(-10, 10, 17), np.linspace(-30, 30, 17)], -1)
+    sample = PoseDataSample(metainfo=dict(video_id=video, frame_idx=frame, img_id=frame,
+                                          num_frames=10, id=int(x), **meta))
+    sample.pred_instances = InstanceData(
+        keypoints=(offsets + [x, y])[None].astype(np.float32),
+        keypoint_scores=np.full((1, 17), score, np.float32),
+        bboxes=np.array([[x - 12, y - 32, x + 12, y + 32]], np.float32),
+        bbox_scores=np.array([bbox_score], np.float32))
+    return sample
+
+
+def test_people_of_a_frame_are_merged_and_tracked_across_frames():
+    stream = VideoTrackingStream(TRACKER)
+    out = []
+    for t in range(3):  # two people walking right, listed in swapped order every other frame
+        people = [_person('v1', t, 20 + 2 * t), _person('v1', t, 100 + 2 * t)]
+        out += stream.push(people[::-1] if t % 2 else people)
+    assert out == []  # the video is not finished yet
+    frames = stream.flush()
+    assert [f.frame_idx for f in frames] == [0, 1, 2]
+    assert all(len(f.pred_instances) == 2 for f in frames)
+    assert 'id' not in frames[0].metainfo  # per-person metainfo dropped from the frame
+    for f in frames:  # the person on the left keeps its id whatever the input order
+        left = int(np.argmin(f.pred_instances.keypoints[:, 0, 0]))
+        assert f.pred_instances.track_ids[left] == frames[0].pred_instances.track_ids[
+            int(np.argmin(frames[0].pred_instances.keypoints[:, 0, 0]))]
+    assert set(frames[2].pred_instances.track_ids.tolist()) == {0, 1}
+
+
+def test_new_video_resets_tracker_and_returns_finished_video():
+    stream = VideoTrackingStream(TRACKER)
+    assert stream.push([_person('a', 0, 10), _person('a', 1, 11)]) == []
+    done = stream.push([_person('b', 0, 300)])
+    assert [f.video_id for f in done] == ['a', 'a']
+    rest = stream.flush()
+    assert [f.video_id for f in rest] == ['b']
+    assert rest[0].pred_instances.track_ids.tolist() == [0]  # ids restart per video
+
+
+def test_nms_removes_duplicate_people_before_tracking():
+    stream = VideoTrackingStream(TRACKER, nms=dict(type='oks', thr=0.9))
+    stream.push([_person('a', 0, 50, score=0.9), _person('a', 0, 50.5, score=0.5),
+                 _person('a', 0, 200)])
+    frame, = stream.flush()
+    assert len(frame.pred_instances) == 2
+    assert sorted(frame.pred_instances.keypoints[:, 0, 0].round().tolist()) == [40, 190]
+
+
+def test_out_of_order_frames_and_split_videos_are_errors():
+    stream = VideoTrackingStream(TRACKER)
+    stream.push([_person('a', 3, 10)])
+    with pytest.raises(RuntimeError, match='frame 1 arrived after frame 3'):
+        stream.push([_person('a', 1, 10), _person('a', 4, 10)])
+    stream = VideoTrackingStream(TRACKER)
+    stream.push([_person('a', 0, 10), _person('b', 0, 10)])
+    with pytest.raises(RuntimeError, match='video a arrived twice'):
+        stream.push([_person('a', 1, 10), _person('a', 2, 10)])
+
+
+def test_missing_video_metainfo_is_a_clear_error():
+    sample = PoseDataSample(metainfo=dict(img_path='x.jpg'))
+    with pytest.raises(KeyError, match='video_id'):
+        VideoTrackingStream(TRACKER).push([sample, sample])
+
+
+def test_empty_frame_and_short_tracks_dropped_by_finalize():
+    stream = VideoTrackingStream(dict(TRACKER, min_track_length=2))
+    empty = PoseDataSample(metainfo=dict(video_id='a', frame_idx=0))
+    empty.pred_instances = InstanceData()
+    stream.push([empty])
+    stream.push([_person('a', 1, 10), _person('a', 1, 200)])
+    stream.push([_person('a', 2, 11)])  # the person at 200 lives one frame only
+    frames = stream.flush()
+    assert len(frames[0].pred_instances) == 0
+    assert frames[0].pred_instances.track_ids.shape == (0, )
+    assert len(frames[1].pred_instances) == 1  # the one-frame track was dropped
+    assert frames[1].pred_instances.track_ids.tolist() == frames[2].pred_instances.track_ids.tolist()
