@@ -1,0 +1,75 @@
+"""`mim train` / `mim test` of the installed package on the tiny config, with tracking and the
+PoseTrack metric, and a 2-rank `dist_test.sh` that keeps videos whole and scores the same."""
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(REPO, 'configs', 'baseline', 'td-hm_res18-tiny_synthetic-128x96.py')
+
+
+def _run(args, **env):
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, **env))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, tiny_synthetic):
+    work = tmp_path_factory.mktemp('mim')
+    cfg = work / 'tiny_cfg.py'
+    cfg.write_text(f"""
+_base_ = [{TINY!r}]
+data_root = {tiny_synthetic!r}
+train_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root))
+val_dataloader = dict(batch_size=4, dataset=dict(
+    data_root=data_root,
+    bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json'))
+test_dataloader = val_dataloader
+val_evaluator = dict(gt_dir=data_root + 'annotations/val/')
+test_evaluator = dict(gt_dir=data_root + 'annotations/val/', score_thr=None, out_dir={str(work / 'preds')!r})
+""")
+    _run([sys.executable, '-m', 'mim', 'train', 'mmpose_track', str(cfg), '--work-dir',
+          str(work), '--cfg-options', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=100'])
+    assert osp.isfile(work / 'epoch_2.pth')
+    return cfg, work
+
+
+@pytest.mark.slow
+def test_mim_test_prints_ap_mota_hota(trained, tiny_synthetic):
+    cfg, work = trained
+    log = _run([sys.executable, '-m', 'mim', 'test', 'mmpose_track', str(cfg), '--checkpoint',
+                str(work / 'epoch_2.pth'), '--work-dir', str(work), '--out',
+                str(work / 'single.json')])
+    for name in ('AP', 'MOTA', 'HOTA'):
+        assert re.search(rf'posetrack/{name}: -?\d+\.\d+', log), name
+    assert 'Average Precision (AP) metric' in log and 'MOTA' in log
+    metrics = json.load(open(work / 'single.json'))
+    assert metrics['posetrack/MOTA'] <= 100 and 0 <= metrics['posetrack/AP'] <= 100  # MOTA < -100 is possible
+    # the metric wrote one submittable PoseTrack18 file per ground-truth video
+    gt_videos = sorted(os.listdir(osp.join(tiny_synthetic, 'annotations', 'val')))
+    assert sorted(os.listdir(work / 'preds')) == gt_videos
+    pred = json.load(open(work / 'preds' / gt_videos[0]))
+    ids = [a['track_id'] for a in pred['annotations']]
+    assert ids and all(isinstance(i, int) and 0 <= i < 10000 for i in ids)
+
+
+@pytest.mark.slow
+def test_two_rank_dist_test_scores_like_one_rank(trained):
+    cfg, work = trained
+    _run([sys.executable, '-m', 'mim', 'test', 'mmpose_track', str(cfg), '--checkpoint',
+          str(work / 'epoch_2.pth'), '--work-dir', str(work / 'one'), '--out',
+          str(work / 'one.json')])
+    _run(['bash', 'tools/dist_test.sh', str(cfg), str(work / 'epoch_2.pth'), '2', '--work-dir',
+          str(work / 'two'), '--out', str(work / 'two.json')],
+         PORT=str(29600 + os.getpid() % 1000))
+    one, two = (json.load(open(work / f'{n}.json')) for n in ('one', 'two'))
+    assert one.keys() == two.keys()
+    for key in one:  # each rank tracked whole videos: identical AP, MOTA and HOTA
+        assert two[key] == pytest.approx(one[key], abs=1e-6), key
