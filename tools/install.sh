@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command install of mmpose_track and its pinned OpenMMLab stack on a fresh Python 3.11 machine.
 # Versions live in requirements/*.txt; this script only encodes the order the stack needs
-# (see docs/install.md): build tools and numpy first, torch before mmcv, mmcv built with its ops
+# (see README.md, "Install"): build tools and numpy first, torch before mmcv, mmcv built with its ops
 # without build isolation, mmpose without its broken chumpy dependency, then this package.
 # Re-running is cheap: pip's wheel cache keeps the built mmcv wheel.
 set -euo pipefail

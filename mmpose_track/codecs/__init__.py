@@ -1,1 +1,1 @@
-
+from .offset_heatmap import OffsetHeatmap, smooth_heatmaps  # noqa: F401
