@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from .pt_helpers import gt_ann, pred_ann, video
 
-pytest.importorskip('mmengine')
-pytest.importorskip('mmpose', reason='PoseTrackMetric registers into mmpose.registry.METRICS')
 
 
 def _samples(gt, pred_anns_by_image, name, as_element):

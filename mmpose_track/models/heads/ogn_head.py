@@ -33,9 +33,10 @@ def flip_back_ogn_outputs(heatmaps: Tensor,
     stands for the heatmap coordinate ``i + delta`` with ``delta = 1 - 1 / stride``, so:
 
     - heatmaps: flipped, symmetric channels swapped, and (``shift_heatmap``) moved one pixel to
-      the right, the integer part of the misalignment (as MMPose's ``flip_heatmaps``);
-    - offsets: flipped, swapped, the x offset negated and corrected by ``delta / R`` at every pixel,
-      exactly, so that ``i + R * offset`` is the original-image location (no shift needed).
+      the right, the nearest integer of the misalignment (as MMPose's ``flip_heatmaps``);
+    - offsets: flipped, swapped, moved with the heatmaps (so both branches cover the same disk),
+      the x offset negated and corrected by ``delta / R`` (``(delta - 1) / R`` when shifted) at
+      every pixel: ``i + R * offset`` is then exactly the original-image location.
 
     Args:
         heatmaps: ``(B, K, H, W)``; offsets: ``(B, 2K, H, W)`` (x, y per keypoint) or None.
@@ -50,7 +51,11 @@ def flip_back_ogn_outputs(heatmaps: Tensor,
         return hm, None
     B, C, H, W = offsets.shape
     off = offsets.flip(-1).reshape(B, C // 2, 2, H, W)[:, flip_indices].clone()
-    off[:, :, 0] = -off[:, :, 0] + (1.0 - 1.0 / stride) / radius
+    delta = 1.0 - 1.0 / stride
+    if shift_heatmap:  # keep the offset field on the same pixels as the heatmap
+        off[..., 1:] = off[..., :-1].clone()
+        delta -= 1.0
+    off[:, :, 0] = -off[:, :, 0] + delta / radius
     return hm, off.reshape(B, C, H, W)
 
 
