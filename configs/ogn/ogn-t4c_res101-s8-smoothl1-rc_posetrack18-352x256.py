@@ -3,10 +3,10 @@
 # Table 4 (c): Smooth L1 loss, ratio-consistent ROIs (352x256), offset-guided refinement.
 _base_ = ['./ogn_res50_posetrack18-256x192.py']
 
-model = dict(backbone=dict(depth=101, init_cfg=dict(checkpoint='torchvision://resnet101')))
 codec = dict(type='OffsetHeatmap', input_size=(256, 352), heatmap_size=(32, 44), radius=3.0,
              use_offset=True, blur_kernel=5)
-model = dict(head=dict(decoder=codec))
+model = dict(backbone=dict(depth=101, init_cfg=dict(checkpoint='torchvision://resnet101')),
+             head=dict(decoder=codec))
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='MixDetectedBoxes', prob=0.5, bbox_file=_base_.data_root + _base_.train_det_file),
