@@ -23,7 +23,7 @@ from mmengine.structures import InstanceData
 from mmpose.registry import LOOPS
 from mmpose.structures import PoseDataSample
 
-from mmpose_track.tracking import build_tracker
+from mmpose_track.tracking import build_tracker, suppress_poses
 
 # Fields of ``pred_instances`` that are not tracker features.
 _POSE_FIELDS = ('keypoints', 'keypoint_scores', 'keypoints_visible', 'bboxes', 'bbox_scores',
@@ -43,13 +43,21 @@ class VideoTrackingStream:
 
     Args:
         tracker (dict): config of a pose tracker (``mmpose_track.tracking.build_tracker``).
-        nms (dict, optional): ``dict(type='oks', thr=0.9)`` or ``dict(type='iou', thr=0.6)`` applied
-            to the people of a frame before tracking. ``None`` keeps every person.
+        nms (dict | list[dict], optional): suppression of duplicate people of a frame before
+            tracking, steps applied in order to people scored ``box score x pose score``
+            (:func:`mmpose_track.tracking.suppress_poses`): ``dict(type='oks', thr=0.9)``
+            (MMPose's evaluation), ``[dict(type='iou', thr=0.6), dict(type='oks', thr=0.75)]``
+            (OGN). ``None`` keeps every person.
+        kpt_thr (float): keypoints scored at most this do not count in the pose score.
     """
 
-    def __init__(self, tracker: dict, nms: Optional[dict] = None) -> None:
+    def __init__(self, tracker: dict, nms: Union[dict, List[dict], None] = None,
+                 kpt_thr: float = 0.2) -> None:
         self.tracker = build_tracker(tracker)
-        self.nms = dict(nms) if nms else None
+        if isinstance(nms, dict):
+            nms = [nms]
+        self.nms = [dict(step) for step in nms] if nms else None
+        self.kpt_thr = kpt_thr
         self._frame_parts: List[PoseDataSample] = []
         self._video_frames: List[PoseDataSample] = []
         self._seen_videos: set = set()
@@ -132,18 +140,12 @@ class VideoTrackingStream:
     def _suppress(self, pred: InstanceData) -> InstanceData:
         if self.nms is None or len(pred) < 2:
             return pred
-        from mmpose_track.tracking import iou_nms, oks_nms
-        kpts = _as_numpy(pred.keypoints)
-        scores = _as_numpy(pred.keypoint_scores)
-        person_scores = scores.mean(axis=1) * _as_numpy(pred.get('bbox_scores', np.ones(len(pred))))
-        if self.nms['type'] == 'oks':
-            keep = oks_nms(np.concatenate([kpts, scores[..., None]], -1), person_scores,
-                           thr=self.nms.get('thr', 0.9))
-        elif self.nms['type'] == 'iou':
-            keep = iou_nms(_as_numpy(pred.bboxes), person_scores, thr=self.nms.get('thr', 0.6))
-        else:
-            raise ValueError(f"unknown frame nms type {self.nms['type']!r} (use 'oks' or 'iou')")
-        return pred[np.asarray(keep, dtype=np.int64)]
+        keep = suppress_poses(
+            _as_numpy(pred.keypoints), _as_numpy(pred.keypoint_scores),
+            _as_numpy(pred.bboxes) if 'bboxes' in pred else None,
+            _as_numpy(pred.bbox_scores) if 'bbox_scores' in pred else None,
+            steps=self.nms, kpt_thr=self.kpt_thr)
+        return pred[np.sort(keep)]
 
     def _track(self, frame: PoseDataSample, frame_idx: int) -> None:
         pred = frame.pred_instances
@@ -170,7 +172,7 @@ class VideoTrackingStream:
 class _TrackingLoopMixin:
     """Shared ``run``/``run_iter`` of the tracking loops."""
 
-    def _build_stream(self, tracker: dict, nms: Optional[dict]) -> None:
+    def _build_stream(self, tracker: dict, nms: Union[dict, List[dict], None]) -> None:
         self.tracker_cfg = tracker
         self.nms_cfg = nms
         self.stream: Optional[VideoTrackingStream] = None
@@ -216,12 +218,14 @@ class PoseTrackTestLoop(_TrackingLoopMixin, TestLoop):
     Args:
         tracker (dict): pose tracker config, e.g. the ``tracker`` of
             ``configs/trackers/oks_hungarian.py``.
-        nms (dict, optional): per-frame suppression before tracking, e.g. ``dict(type='oks',
-            thr=0.9)`` for top-down estimators whose detections overlap.
+        nms (dict | list[dict], optional): per-frame suppression before tracking, e.g.
+            ``dict(type='oks', thr=0.9)`` for top-down estimators whose detections overlap
+            (see :class:`VideoTrackingStream`).
     """
 
     def __init__(self, runner, dataloader, evaluator: Union[Evaluator, Dict, List],
-                 tracker: dict, nms: Optional[dict] = None, fp16: bool = False) -> None:
+                 tracker: dict, nms: Union[dict, List[dict], None] = None,
+                 fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
         self._build_stream(tracker, nms)
 
@@ -234,7 +238,8 @@ class PoseTrackValLoop(_TrackingLoopMixin, ValLoop):
     """``ValLoop`` counterpart of :class:`PoseTrackTestLoop`."""
 
     def __init__(self, runner, dataloader, evaluator: Union[Evaluator, Dict, List],
-                 tracker: dict, nms: Optional[dict] = None, fp16: bool = False) -> None:
+                 tracker: dict, nms: Union[dict, List[dict], None] = None,
+                 fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
         self._build_stream(tracker, nms)
 

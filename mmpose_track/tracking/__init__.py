@@ -13,8 +13,8 @@ from .pose_merging import (baseline_merge, cluster_edge_cost, estimate_head_size
 from .similarity import (bbox_areas, bbox_iou_matrix, bboxes_from_keypoints, embedding_distance,
                          keypoint_areas, keypoint_matching_similarity, keypoint_oks_matrix,
                          oks_matrix, tie_smoothness, valid_joints)
-from .suppression import (greedy_box_generation, iou_nms, nms_from_matrix, oks_nms, pose_nms,
-                          pose_nms_matrix)
+from .suppression import (greedy_box_generation, iou_nms, nms_from_matrix, oks_nms, person_scores,
+                          pose_nms, pose_nms_matrix, suppress_poses)
 from .trackers import (BasePoseTracker, EmbeddingTracker, IoUAppearanceTracker,
                        IoUHungarianTracker, KeypointMatchingTracker, OKSGreedyTracker,
                        OKSHungarianTracker)
@@ -24,7 +24,7 @@ __all__ = [
     'keypoint_areas', 'bboxes_from_keypoints', 'valid_joints', 'embedding_distance',
     'tie_smoothness', 'keypoint_matching_similarity', 'hungarian_assignment',
     'greedy_assignment', 'nms_from_matrix', 'oks_nms', 'iou_nms', 'pose_nms', 'pose_nms_matrix',
-    'greedy_box_generation', 'tracklet_similarity', 'merge_clip_tracklets', 'baseline_merge',
+    'greedy_box_generation', 'person_scores', 'suppress_poses', 'tracklet_similarity', 'merge_clip_tracklets', 'baseline_merge',
     'mean_shift', 'spatial_temporal_merge', 'estimate_head_size', 'cluster_edge_cost',
     'temporal_path_search', 'filter_low_score_joints', 'short_track_remap', 'BasePoseTracker',
     'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker', 'IoUAppearanceTracker',

@@ -169,3 +169,59 @@ def greedy_box_generation(bboxes,
     keep = np.concatenate(keep)
     keep = keep[np.argsort(-s[keep], kind='stable')].astype(np.int64)
     return _ret(keep, bboxes)
+
+
+def person_scores(keypoint_scores, bbox_scores=None, kpt_thr: float = 0.2) -> np.ndarray:
+    """Final person scores ``box score x pose score``, ``(N,)`` (CPN; OGN Sec. 4.1).
+
+    The pose score is CPN's / MMPose's rescoring: the mean of the keypoint scores above
+    ``kpt_thr`` (0 when none is). ``bbox_scores`` default to 1.
+    """
+    s = to_numpy(keypoint_scores).astype(np.float64)
+    s = s.reshape(s.shape[0], -1)
+    valid = s > kpt_thr
+    pose = np.where(valid, s, 0.).sum(1) / np.maximum(valid.sum(1), 1)
+    box = np.ones(len(s)) if bbox_scores is None else to_numpy(bbox_scores).astype(np.float64)
+    return (pose * box.reshape(-1)).astype(np.float32)
+
+
+def suppress_poses(keypoints,
+                   keypoint_scores,
+                   bboxes=None,
+                   bbox_scores=None,
+                   steps=(dict(type='iou', thr=0.6), dict(type='oks', thr=0.75)),
+                   kpt_thr: float = 0.2,
+                   sigmas: Optional[np.ndarray] = None) -> np.ndarray:
+    """Suppress duplicate people of one frame; indices kept, by descending final score.
+
+    Scores people by :func:`person_scores`, then applies each step of ``steps`` to the survivors
+    of the previous one: ``dict(type='iou', thr=...)`` (boxes) or ``dict(type='oks', thr=...)``
+    (poses, areas from the boxes). The default is OGN's test-time post-processing (Sec. 4.1:
+    "NMS based on IoU = 0.6 and OKS = 0.75"); top-down baselines use ``[dict(type='oks',
+    thr=0.9)]`` as MMPose's evaluation does.
+
+    Args:
+        keypoints: ``(N, K, 2)`` pixels; keypoint_scores: ``(N, K)``; bboxes: ``(N, 4)``
+            x1y1x2y2 or None (derived from the keypoints); bbox_scores: ``(N,)`` or None.
+    """
+    kpts = to_numpy(keypoints).astype(np.float32)[..., :2]
+    n = kpts.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    ks = to_numpy(keypoint_scores).astype(np.float32).reshape(n, -1)
+    scores = person_scores(ks, bbox_scores, kpt_thr)
+    boxes = (bboxes_from_keypoints(np.concatenate([kpts, ks[..., None]], -1))
+             if bboxes is None else to_numpy(bboxes).astype(np.float32).reshape(n, 4))
+    keep = np.arange(n, dtype=np.int64)
+    for step in ([steps] if isinstance(steps, dict) else steps):
+        if keep.size < 2:
+            break
+        if step['type'] == 'iou':
+            sub = iou_nms(boxes[keep], scores[keep], thr=step['thr'])
+        elif step['type'] == 'oks':
+            k3 = np.concatenate([kpts[keep], ks[keep, :, None]], -1)
+            sub = oks_nms(k3, scores[keep], thr=step['thr'], bboxes=boxes[keep], sigmas=sigmas)
+        else:
+            raise ValueError(f"unknown suppression step {step!r}: type must be 'iou' or 'oks'")
+        keep = keep[np.asarray(sub, dtype=np.int64)]
+    return keep[np.argsort(-scores[keep], kind='stable')].astype(np.int64)

@@ -50,9 +50,6 @@ def test_real_and_synthetic_data_differ_in_data_root():
 
 
 def test_tiny_detector_loss_and_predict_on_cpu():
-    from mmdet.registry import MODELS
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
     cfg = Config.fromfile(osp.join(DET, PAIRS[2][0]))
     gbg_cfg = Config.fromfile(osp.join(DET, PAIRS[2][1]))
     with DefaultScope.overwrite_default_scope('mmdet'):  # restored afterwards

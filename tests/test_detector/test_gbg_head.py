@@ -7,7 +7,7 @@ import torch
 from mmengine.config import ConfigDict
 
 import mmpose_track  # noqa: F401  (registers into MMDet)
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS  # noqa: E402
 from mmpose_track.tracking import bbox_iou_matrix, greedy_box_generation
 
 NMS_CFG = ConfigDict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)

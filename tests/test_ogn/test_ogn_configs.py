@@ -70,7 +70,8 @@ def test_base_config():
     assert cfg['codec'] == cfg['model']['head']['decoder']
     assert cfg['codec']['type'] == 'OffsetHeatmap' and 'sigma' not in cfg['codec']
     assert cfg['train_dataloader']['dataset']['pipeline'][-2]['encoder'] == cfg['codec']
-    assert cfg['val_cfg']['nms'] == dict(type='oks', thr=0.75)
+    assert cfg['val_cfg']['nms'] == [dict(type='iou', thr=0.6), dict(type='oks', thr=0.75)]
+    assert cfg['test_cfg']['nms'] == cfg['val_cfg']['nms']
 
 
 @pytest.mark.parametrize('key', sorted(ROWS))
