@@ -66,7 +66,8 @@ def test_every_config_loads(cfg):
     if '/_base_/' in cfg or '/trackers/' in cfg:
         return
     assert config.custom_imports['imports'] == ['mmpose_track']
-    assert config.default_scope == 'mmpose'
+    # person detectors are MMDet models; everything else runs in MMPose's scope
+    assert config.default_scope == ('mmdet' if '/detectors/' in cfg else 'mmpose')
 
 
 def test_tiny_config_inherits_full_one():
