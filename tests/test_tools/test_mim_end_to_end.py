@@ -63,11 +63,15 @@ def test_mim_test_prints_ap_mota_hota(trained, tiny_synthetic):
 @pytest.mark.slow
 def test_two_rank_dist_test_scores_like_one_rank(trained):
     cfg, work = trained
+    # Same numerics in both runs: batch size 1 (batched CPU convolutions differ in the last bits
+    # with the batch's content) and one thread (torchrun sets OMP_NUM_THREADS=1), so that only
+    # the rank split is under test; a 2-epoch model's flat heatmaps turn last bits into pixels.
+    opts = ['--cfg-options', 'test_dataloader.batch_size=1']
     _run([sys.executable, '-m', 'mim', 'test', 'mmpose_track', str(cfg), '--checkpoint',
           str(work / 'epoch_2.pth'), '--work-dir', str(work / 'one'), '--out',
-          str(work / 'one.json')])
+          str(work / 'one.json')] + opts, OMP_NUM_THREADS='1')
     _run(['bash', 'tools/dist_test.sh', str(cfg), str(work / 'epoch_2.pth'), '2', '--work-dir',
-          str(work / 'two'), '--out', str(work / 'two.json')],
+          str(work / 'two'), '--out', str(work / 'two.json')] + opts,
          PORT=str(29600 + os.getpid() % 1000))
     one, two = (json.load(open(work / f'{n}.json')) for n in ('one', 'two'))
     assert one.keys() == two.keys()
