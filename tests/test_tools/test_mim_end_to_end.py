@@ -83,7 +83,8 @@ def test_two_rank_dist_test_scores_like_one_rank(trained):
 def test_mim_train_finds_config_by_file_name(tmp_path, tiny_synthetic):
     """`mim train mmpose_track NAME.py` looks the config up inside the installed package."""
     _run([sys.executable, '-m', 'mim', 'train', 'mmpose_track',
-          'td-hm_res18-tiny_synthetic-128x96.py', '--work-dir', str(tmp_path), '--cfg-options',
+          'td-hm_res18-tiny_synthetic-128x96.py', '--work-dir', str(tmp_path), '--no-validate',
+          '--cfg-options',
           'train_cfg.max_epochs=1', 'train_cfg.val_interval=100',
           f'train_dataloader.dataset.data_root={tiny_synthetic}'])
     assert osp.isfile(tmp_path / 'epoch_1.pth')
