@@ -66,8 +66,9 @@ def test_every_config_loads(cfg):
     if '/_base_/' in cfg or '/trackers/' in cfg:
         return
     assert config.custom_imports['imports'] == ['mmpose_track']
-    # person detectors are MMDet models; everything else runs in MMPose's scope
-    assert config.default_scope == ('mmdet' if '/detectors/' in cfg else 'mmpose')
+    # person detectors and ReID models are MMDet models; everything else runs in MMPose's scope
+    mmdet_model = '/detectors/' in cfg or '/reid/' in cfg
+    assert config.default_scope == ('mmdet' if mmdet_model else 'mmpose')
 
 
 def test_tiny_config_inherits_full_one():

@@ -9,3 +9,4 @@ __all__ = [
     'PoseTrack18FormatError', 'load_posetrack18', 'load_detections', 'read_json',
     'clip_frame_indices'
 ]
+from .posetrack18_reid_dataset import CropPersonBox, PoseTrack18ReIDDataset  # noqa: F401

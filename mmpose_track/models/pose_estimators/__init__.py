@@ -1,1 +1,2 @@
 
+from .topdown_reid import TopdownPoseEstimatorWithReID  # noqa: F401
