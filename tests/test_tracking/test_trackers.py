@@ -222,7 +222,7 @@ def test_finalize_min_track_length_and_joint_filter():
 
 
 def test_torch_inputs_to_trackers():
-    torch = pytest.importorskip('torch')
+    import torch
     tr = build_tracker(dict(type='OKSHungarianTracker'))
     for t, (k, b) in enumerate(crossing()):
         ids = tr.update(torch.tensor(k, dtype=torch.float32), torch.tensor(b), t)
