@@ -15,35 +15,82 @@ Conventions (those of MMPose's ``MSRAHeatmap``): heatmap pixel ``i`` lies at hea
 ``scale_factor = input_size / heatmap_size``. Offsets are stored as ``(2K, H, W)`` with channel
 ``2k`` the x offset and ``2k + 1`` the y offset of keypoint ``k``.
 """
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
+from torch import Tensor
 
-__all__ = ['OffsetHeatmap', 'smooth_heatmaps']
+__all__ = ['OffsetHeatmap', 'smooth_heatmaps', 'offset_heatmap_targets', 'decode_offset_heatmaps']
 
 
-def smooth_heatmaps(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
-    """Gaussian smoothing of ``(K, H, W)`` heatmaps (OGN Sec. 3.1.3), keeping each map's maximum
-    (as MMPose's ``gaussian_blur``, without its in-place update and its division by a zero max).
-    ``kernel`` is an odd size; ``<= 1`` returns the maps unchanged."""
-    if not kernel or kernel <= 1 or heatmaps.size == 0:
+def smooth_heatmaps(heatmaps: Union[Tensor, np.ndarray], kernel: int) -> Union[Tensor, np.ndarray]:
+    """Gaussian smoothing of ``(..., H, W)`` heatmaps (OGN Sec. 3.1.3), keeping each map's maximum.
+
+    The filter is ``cv2.GaussianBlur(ksize=kernel, sigma=0)`` with a zero border, as separable
+    convolutions on tensors (any device); numpy in, numpy out. ``kernel`` is odd; ``<= 1`` returns
+    the maps unchanged. A map whose smoothed maximum is ``<= 0`` is not rescaled."""
+    empty = heatmaps.size == 0 if isinstance(heatmaps, np.ndarray) else heatmaps.numel() == 0
+    if not kernel or kernel <= 1 or empty:
         return heatmaps
     assert kernel % 2 == 1, f'blur kernel must be odd, got {kernel}'
-    K, H, W = heatmaps.shape
-    hm = np.ascontiguousarray(heatmaps.transpose(1, 2, 0), dtype=np.float32)  # (H, W, K)
-    out = np.empty_like(hm)
-    for s in range(0, K, 512):  # cv2 filters at most 512 channels at once
-        blurred = cv2.GaussianBlur(hm[..., s:s + 512], (kernel, kernel), 0,
-                                   borderType=cv2.BORDER_CONSTANT)
-        out[..., s:s + 512] = blurred.reshape(H, W, -1)
-    out = out.transpose(2, 0, 1)
-    old_max = heatmaps.reshape(K, -1).max(1)
-    new_max = out.reshape(K, -1).max(1)
-    ratio = np.where(new_max > 0, old_max / np.where(new_max > 0, new_max, 1), 1.0)
-    return (out * ratio[:, None, None]).astype(np.float32)
+    if isinstance(heatmaps, np.ndarray):
+        return smooth_heatmaps(torch.from_numpy(np.ascontiguousarray(heatmaps, np.float32)),
+                               kernel).numpy()
+    shape = heatmaps.shape
+    x = heatmaps.reshape(-1, 1, shape[-2], shape[-1]).float()
+    g = torch.as_tensor(cv2.getGaussianKernel(kernel, 0)[:, 0], dtype=x.dtype, device=x.device)
+    r = kernel // 2
+    out = F.conv2d(F.conv2d(x, g.view(1, 1, -1, 1), padding=(r, 0)), g.view(1, 1, 1, -1),
+                   padding=(0, r))
+    old_max = x.flatten(1).amax(1)
+    new_max = out.flatten(1).amax(1)
+    ratio = torch.where(new_max > 0, old_max / torch.where(new_max > 0, new_max, 1.), 1.)
+    return (out * ratio[:, None, None, None]).reshape(shape).to(heatmaps.dtype)
+
+
+def offset_heatmap_targets(coords: Tensor, weights: Tensor, heatmap_size: Tuple[int, int],
+                           radius: float) -> Dict[str, Tensor]:
+    """Eq. 1-2 for a batch: ``coords`` ``(N, K, 2)`` keypoints in heatmap pixels (pixel ``i`` at
+    coordinate ``i``), ``weights`` ``(N, K)`` (visibility). Returns ``heatmaps`` ``(N, K, H, W)``
+    (disks of radius R), ``offsets`` ``(N, 2K, H, W)`` (``(g - x) / R`` inside the disks, channel
+    ``2k`` x and ``2k + 1`` y), ``offset_weights`` ``(N, 2K, H, W)`` and ``keypoint_weights``
+    ``(N, K)`` (0 for invisible keypoints, keypoints off the map and non-finite ones)."""
+    W, H = heatmap_size
+    N, K = coords.shape[:2]
+    coords = coords.float()
+    finite = torch.isfinite(coords).all(-1)
+    g = torch.where(finite[..., None], coords, torch.zeros_like(coords))
+    inside = (finite & (g[..., 0] >= -0.5) & (g[..., 0] <= W - 0.5) & (g[..., 1] >= -0.5)
+              & (g[..., 1] <= H - 0.5))
+    kw = torch.where(inside, weights.to(g), torch.zeros_like(g[..., 0]))
+    dx = g[..., 0, None, None] - torch.arange(W, dtype=g.dtype, device=g.device)  # (N, K, 1, W)
+    dy = g[..., 1, None, None] - torch.arange(H, dtype=g.dtype, device=g.device)[:, None]
+    disk = ((dx * dx + dy * dy) <= radius * radius) & (kw[..., None, None] > 0)  # (N, K, H, W)
+    heatmaps = disk.to(g.dtype)
+    offsets = torch.stack([dx.expand_as(heatmaps), dy.expand_as(heatmaps)], 2) / radius \
+        * heatmaps[:, :, None]  # (N, K, 2, H, W)
+    return dict(heatmaps=heatmaps, offsets=offsets.reshape(N, 2 * K, H, W),
+                offset_weights=heatmaps.repeat_interleave(2, dim=1), keypoint_weights=kw)
+
+
+def decode_offset_heatmaps(heatmaps: Tensor, offsets: Optional[Tensor], radius: float,
+                           blur_kernel: int = 0) -> Tuple[Tensor, Tensor, Tensor]:
+    """Eq. 3-4 for a batch: ``heatmaps`` ``(N, K, H, W)``, ``offsets`` ``(N, 2K, H, W)`` or None
+    (plain argmax). Returns keypoints ``(N, K, 2)`` in heatmap pixels, scores ``(N, K)`` (the
+    smoothed maximum) and the flat argmax index ``(N, K)``."""
+    N, K, H, W = heatmaps.shape
+    smoothed = smooth_heatmaps(heatmaps, blur_kernel)
+    scores, idx = smoothed.reshape(N, K, H * W).max(-1)
+    coords = torch.stack([idx % W, torch.div(idx, W, rounding_mode='floor')], -1).to(scores)
+    if offsets is not None and N * K:
+        off = offsets.reshape(N, K, 2, H * W).gather(3, idx[:, :, None, None].expand(N, K, 2, 1))
+        coords = coords + radius * off[..., 0].to(coords)
+    return coords, scores, idx
 
 
 @KEYPOINT_CODECS.register_module()
@@ -96,29 +143,15 @@ class OffsetHeatmap(BaseKeypointCodec):
         """Encode ``(1, K, 2)`` input-space keypoints (Eq. 1-2), vectorised over K and the grid."""
         assert keypoints.shape[0] == 1, \
             f'{self.__class__.__name__} only supports single-instance keypoint encoding'
-        N, K = keypoints.shape[:2]
         if keypoints_visible is None:
-            keypoints_visible = np.ones((N, K), dtype=np.float32)
-        W, H = self.heatmap_size
-        R = self.radius
-        g = keypoints[0, :, :2].astype(np.float32) / self.scale_factor  # (K, 2) heatmap px
-        inside = ((g[:, 0] >= -0.5) & (g[:, 0] <= W - 0.5) & (g[:, 1] >= -0.5) &
-                  (g[:, 1] <= H - 0.5) & np.isfinite(g).all(1))
-        weights = np.where(inside, keypoints_visible[0].astype(np.float32), 0.).astype(np.float32)
-        g = np.where(np.isfinite(g), g, 0.)
-
-        dx = g[:, 0, None, None] - np.arange(W, dtype=np.float32)[None, None, :]  # (K, 1, W)
-        dy = g[:, 1, None, None] - np.arange(H, dtype=np.float32)[None, :, None]  # (K, H, 1)
-        disk = ((dx * dx + dy * dy) <= R * R) & (weights[:, None, None] > 0)  # (K, H, W)
-        heatmaps = disk.astype(np.float32)
-        offsets = np.stack([np.broadcast_to(dx, disk.shape), np.broadcast_to(dy, disk.shape)],
-                           axis=1) / R * disk[:, None]  # (K, 2, H, W)
-        offset_weights = np.repeat(heatmaps[:, None], 2, axis=1)
-        return dict(
-            heatmaps=heatmaps,
-            offsets=offsets.reshape(2 * K, H, W).astype(np.float32),
-            offset_weights=offset_weights.reshape(2 * K, H, W),
-            keypoint_weights=weights[None])
+            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        t = offset_heatmap_targets(
+            torch.from_numpy(np.asarray(keypoints[..., :2], np.float32) / self.scale_factor),
+            torch.from_numpy(np.asarray(keypoints_visible, np.float32)), self.heatmap_size,
+            self.radius)
+        return dict(heatmaps=t['heatmaps'][0].numpy(), offsets=t['offsets'][0].numpy(),
+                    offset_weights=t['offset_weights'][0].numpy(),
+                    keypoint_weights=t['keypoint_weights'].numpy())
 
     # ------------------------------------------------------------------ decode
     def decode(self, heatmaps: np.ndarray, offsets: Optional[np.ndarray] = None
@@ -129,15 +162,10 @@ class OffsetHeatmap(BaseKeypointCodec):
         if heatmaps.ndim == 4:  # (1, K, H, W): MMPose's to_numpy(unzip=True) keeps a batch axis
             heatmaps = heatmaps[0]
             offsets = None if offsets is None else np.asarray(offsets)[0]
-        K, H, W = heatmaps.shape
-        smoothed = smooth_heatmaps(heatmaps, self.blur_kernel)
-        flat = smoothed.reshape(K, -1)
-        idx = np.argmax(flat, axis=1)
-        scores = flat[np.arange(K), idx]
-        ty, tx = np.divmod(idx, W)
-        keypoints = np.stack([tx, ty], axis=-1).astype(np.float32)
-        if self.use_offset and offsets is not None:
-            off = np.asarray(offsets, dtype=np.float32).reshape(K, 2, H, W)
-            keypoints = keypoints + self.radius * off[np.arange(K), :, ty, tx]
-        keypoints = keypoints * self.scale_factor
-        return keypoints[None], scores[None].astype(np.float32)
+        offsets = np.asarray(offsets, dtype=np.float32) if offsets is not None else None
+        coords, scores, _ = decode_offset_heatmaps(
+            torch.from_numpy(heatmaps[None]),
+            torch.from_numpy(offsets[None]) if self.use_offset and offsets is not None else None,
+            self.radius, self.blur_kernel)
+        keypoints = coords.numpy() * self.scale_factor
+        return keypoints.astype(np.float32), scores.numpy().astype(np.float32)

@@ -4,7 +4,9 @@ MMEngine's loops hand every batch to the evaluator right away, and ``after_test_
 after that, so tracking cannot live in a hook. These loops
 
 1. merge consecutive per-person outputs of one frame (top-down estimators) into one frame-level
-   ``PoseDataSample`` (optionally with OKS-NMS across the merged people),
+   ``PoseDataSample`` (optionally with OKS-NMS across the merged people); per-frame outputs
+   (bottom-up estimators, MMDet detectors with a keypoint head whose ``pred_instances`` hold
+   ``keypoints``/``keypoint_scores`` and MMDet's ``scores``) pass as one part,
 2. run the online tracker on every frame in order, resetting it when a new video starts,
 3. keep the frames of the current video and, when the video ends, let the tracker finish (offline
    steps: id remapping, minimum track length, merging) before the evaluator sees the video.
@@ -27,7 +29,8 @@ from mmpose_track.tracking import build_tracker, suppress_poses
 
 # Fields of ``pred_instances`` that are not tracker features.
 _POSE_FIELDS = ('keypoints', 'keypoint_scores', 'keypoints_visible', 'bboxes', 'bbox_scores',
-                'track_ids', 'keypoint_x_labels', 'keypoint_y_labels', 'heatmaps')
+                'track_ids', 'keypoint_x_labels', 'keypoint_y_labels', 'heatmaps', 'scores',
+                'labels')
 # Per-person metainfo that does not describe the frame.
 _PERSON_META = ('id', 'bbox', 'bbox_score', 'bbox_center', 'bbox_scale', 'input_center',
                 'input_scale', 'input_size', 'img_shape', 'flip', 'flip_direction', 'raw_ann_info',
@@ -134,6 +137,8 @@ class VideoTrackingStream:
             pred = InstanceData.cat(instances)
         else:
             pred = InstanceData()
+        if 'scores' in pred and 'bbox_scores' not in pred:  # MMDet's name (keypoint R-CNNs)
+            pred.bbox_scores = pred.scores
         frame.pred_instances = self._suppress(pred)
         return frame
 

@@ -1,62 +1,32 @@
 # Tiny CPU version of the person detector on the embedded synthetic PoseTrack18 set
 # (tools/dataset_converters/generate_synthetic_posetrack18.py, 320x240 frames): ResNet-18 with 16
-# base channels, 64-channel FPN from stride 8, trained from scratch in minutes on 2 cores.
+# base channels, 64-channel FPN from stride 8, trained from scratch in minutes on 2 cores
+# (the shared tiny parts: configs/_base_/tiny/person_detector_synthetic.py).
 #   python tools/train.py configs/detectors/tiny/faster-rcnn_tiny_person_synthetic.py
 #   mim train mmpose_track configs/detectors/tiny/faster-rcnn_tiny_person_synthetic.py
-_base_ = '../faster-rcnn_r50_fpn_person_posetrack18.py'
+_base_ = ['../faster-rcnn_r50_fpn_person_posetrack18.py',
+          '../../_base_/tiny/person_detector_synthetic.py']
 
-data_root = 'data/synthetic_posetrack18/'
-train_ann_file = 'annotations/posetrack18_train.json'
-val_ann_file = 'annotations/posetrack18_val.json'
-img_scale = (320, 240)
-
+data_root = _base_.tiny_data_root
 load_from = None  # from scratch
-model = dict(
-    backbone=dict(depth=18, base_channels=16, stem_channels=16, frozen_stages=-1,
-                  norm_eval=False, init_cfg=None),
-    # no stride-4 level (people here are >= ~30 px): strides 8-64, 4x fewer positions
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64, start_level=1, num_outs=4),
-    rpn_head=dict(in_channels=64, feat_channels=64,
-                  anchor_generator=dict(scales=[8], ratios=[1.0, 2.0, 3.0],  # standing people
-                                        strides=[8, 16, 32, 64])),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=64, featmap_strides=[8, 16, 32]),
-        bbox_head=dict(in_channels=64, fc_out_channels=256)),
-    train_cfg=dict(rpn=dict(sampler=dict(num=128)),
-                   rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=dict(sampler=dict(num=128))))
+model = _base_.tiny_detector_model
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=4)
-optim_wrapper = dict(
-    _delete_=True, type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
-    clip_grad=dict(max_norm=10.0))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9, 11], gamma=0.1),
-]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=_base_.tiny_max_epochs, val_interval=4)
+optim_wrapper = _base_.tiny_optim_wrapper
+param_scheduler = _base_.tiny_param_scheduler
 randomness = dict(seed=0)
 default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(interval=4, max_keep_ckpts=2))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances')),
-]
+# the full config's pipelines at the tiny image scale
+train_pipeline = [dict(t, scale=_base_.tiny_img_scale) if t['type'] == 'Resize' else t
+                  for t in _base_.train_pipeline]
+test_pipeline = [dict(t, scale=_base_.tiny_img_scale) if t['type'] == 'Resize' else t
+                 for t in _base_.test_pipeline]
 train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, ann_file=train_ann_file, pipeline=train_pipeline))
+    **_base_.tiny_dataloader,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, ann_file=val_ann_file, pipeline=test_pipeline))
+    **_base_.tiny_dataloader,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -5,6 +5,8 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
+from mmpose_track.datasets.datasets.posetrack18_io import load_posetrack18
+
 __all__ = ['PoseTrack18DetDataset']
 
 
@@ -25,16 +27,38 @@ class PoseTrack18DetDataset(CocoDataset):
       ground truth from the dataset) then ignores detections inside them, as COCO does for crowds;
       training leaves ignored boxes out of the assignment (MMDet's default).
 
-    Data infos also carry ``is_labeled``.
+    Data infos also carry ``is_labeled``. Options for the detectors that estimate poses too
+    (the offset-guided Mask R-CNN, OGN Sec. 3.2) and for tracking their output:
+
+    - ``with_keypoints=True``: every person instance also carries ``keypoints`` ``(K, 3)``
+      (x, y, visibility), read by :class:`LoadAnnotationsWithKeypoints`.
+    - ``video_order=True``: every info carries ``video_id``, ``frame_idx`` and ``num_frames``
+      (PoseTrack18's rules, :func:`load_posetrack18`), the data list is sorted by (video, frame)
+      and :attr:`video_ids` lists the video of every sample, as ``VideoGroupedSampler`` and the
+      tracking loops need.
     """
 
     METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
 
     def __init__(self, *args, labeled_only: bool = True, ignore_regions_as_crowd: bool = True,
-                 **kwargs):
+                 with_keypoints: bool = False, video_order: bool = False, **kwargs):
         self.labeled_only = labeled_only
         self.ignore_regions_as_crowd = ignore_regions_as_crowd
+        self.with_keypoints = with_keypoints
+        self.video_order = video_order
+        self.video_ids: List[str] = []
         super().__init__(*args, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        if self.video_order:
+            frames = {f['img_id']: f for f in load_posetrack18(self.ann_file)['frames']}
+            for info in data_list:
+                f = frames[info['img_id']]
+                info.update(video_id=f['video_id'], frame_idx=int(f['frame_idx']),
+                            num_frames=int(f['num_frames']))
+            data_list.sort(key=lambda d: (d['video_id'], d['frame_idx']))
+        return data_list
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
         img = raw_data_info['raw_img_info']
@@ -47,6 +71,16 @@ class PoseTrack18DetDataset(CocoDataset):
                 ann = dict(ann, area=float(bbox[2]) * float(bbox[3]))
             anns.append(ann)
         info = super().parse_data_info(dict(raw_data_info, raw_ann_info=anns))
+        if self.with_keypoints:
+            # MMDet drops some annotations (empty boxes, ...): parse one at a time to keep each
+            # instance with its own keypoints
+            info['instances'] = []
+            for ann in anns:
+                one = super().parse_data_info(dict(raw_data_info, raw_ann_info=[ann]))['instances']
+                if one:
+                    kpts = np.asarray(ann.get('keypoints') or np.zeros(51), np.float32)
+                    one[0]['keypoints'] = kpts.reshape(-1, 3)
+                    info['instances'] += one
         info['is_labeled'] = bool(img.get('is_labeled', True))
         if self.ignore_regions_as_crowd:
             info['instances'].extend(self._ignore_boxes(img))
@@ -71,4 +105,6 @@ class PoseTrack18DetDataset(CocoDataset):
         data_list = super().filter_data()
         if self.labeled_only:
             data_list = [d for d in data_list if d.get('is_labeled', True)]
+        if self.video_order:
+            self.video_ids = [d['video_id'] for d in data_list]
         return data_list
