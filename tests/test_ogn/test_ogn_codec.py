@@ -90,3 +90,21 @@ def test_flip_back_exact(stride, radius):
     off = (torch.from_numpy(e['offsets']) + off_f[0]) / 2
     kp, _ = c.decode(hm.numpy(), off.numpy())
     assert np.abs(kp - k).max() < 0.05 * stride
+
+
+@pytest.mark.parametrize('kernel', [3, 5, 11])
+def test_smoothing_is_cv2_gaussian_blur(kernel):
+    """The tensor smoothing equals cv2.GaussianBlur(sigma=0, zero border) up to the max-keeping
+    rescale, on numpy and torch inputs alike."""
+    import cv2
+
+    from mmpose_track.codecs import smooth_heatmaps
+    rng = np.random.default_rng(1)
+    hm = rng.random((3, 20, 17)).astype(np.float32)
+    ref = np.stack([cv2.GaussianBlur(h, (kernel, kernel), 0, borderType=cv2.BORDER_CONSTANT)
+                    for h in hm])
+    ref *= (hm.reshape(3, -1).max(1) / ref.reshape(3, -1).max(1))[:, None, None]
+    np.testing.assert_allclose(smooth_heatmaps(hm, kernel), ref, rtol=1e-5, atol=1e-6)
+    out = smooth_heatmaps(torch.from_numpy(hm)[None], kernel)
+    assert out.shape == (1, 3, 20, 17)
+    np.testing.assert_allclose(out[0].numpy(), ref, rtol=1e-5, atol=1e-6)

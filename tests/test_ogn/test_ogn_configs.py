@@ -1,5 +1,6 @@
 """Every OGN config loads; Table 1 / Table 4 rows differ from their parent in the intended fields
-only; the tiny CPU versions build."""
+only (the tiny Table 4 chain in the same fields as the full one); the tiny CPU versions build
+(the tiny Mask R-CNNs in test_ogn_mask_rcnn.py)."""
 import glob
 import os.path as osp
 
@@ -57,10 +58,16 @@ ROWS = {
     't1j': (BASE, CODEC + GBG, {'codec.input_size.1': 512, 'codec.heatmap_size.1': 64}),
     't1k': ('t1j', DEPTH, {'model.backbone.depth': 101}),
     't1l': ('t1j', DEPTH, {'model.backbone.depth': 152}),
-    't4c': (BASE, CODEC + DEPTH, {'model.backbone.depth': 101, 'codec.input_size.1': 352}),
-    't4b': ('t4c', ('model.head.loss.', ), {'model.head.loss.type': 'SpatialSoftmaxLoss'}),
-    't4a': ('t4b', CODEC, {'train_pipeline.6.type': 'RatioFreeTopdownAffine',
-                           'val_pipeline.2.type': 'RatioFreeTopdownAffine'}),
+}
+# Table 4: the offset-guided Mask R-CNN (MMDet two-stage detector with a keypoint RoI head)
+KPT = 'model.roi_head.keypoint_head.'
+RC = ('keypoint_roi_size', 'model.roi_head.ratio_consistent',
+      'model.roi_head.keypoint_roi_extractor.roi_layer.output_size', KPT + 'roi_feat_size',
+      KPT + 'radius')
+T4_ROWS = {
+    't4a': ('t4fair', (KPT + 'use_offset', ), {KPT + 'use_offset': True}),
+    't4b': ('t4a', RC, {'model.roi_head.ratio_consistent': True}),
+    't4c': ('t4b', (KPT + 'loss_heatmap.', ), {KPT + 'loss_heatmap.type': 'mmpose.SmoothL1Loss'}),
 }
 
 
@@ -96,16 +103,54 @@ def test_table_rows_differ_in_intended_fields_only(key):
         assert b['test_dataloader'] == b['val_dataloader']
 
 
+def test_table4_base_is_fair_mask_rcnn():
+    cfg = _load(_row('t4fair'))
+    roi = cfg['model']['roi_head']
+    assert cfg['model']['type'] == 'FasterRCNN' and roi['type'] == 'OGNKeypointRoIHead'
+    assert cfg['model']['backbone']['depth'] == 101  # Table 4: ResNet-101
+    assert not roi['ratio_consistent'] and not roi['keypoint_head']['use_offset']
+    assert roi['keypoint_head']['loss_heatmap']['type'] == 'mmpose.SpatialSoftmaxLoss'
+    assert roi['keypoint_roi_extractor']['roi_layer']['output_size'] == (14, 14)
+    assert cfg['test_cfg']['type'] == 'mmpose.PoseTrackTestLoop'
+    assert cfg['test_cfg']['nms'] == [dict(type='iou', thr=0.6), dict(type='oks', thr=0.75)]
+    assert cfg['test_evaluator']['type'] == 'mmpose.PoseTrackMetric'
+    assert cfg['test_dataloader']['dataset']['video_order']
+    assert cfg['train_dataloader']['dataset']['with_keypoints']
+
+
+def _t4_tiny(key):
+    return osp.basename(glob.glob(osp.join(OGN, 'tiny', f'ogn-{key}_*.py'))[0])
+
+
+@pytest.mark.parametrize('key', sorted(T4_ROWS))
+def test_table4_rows_differ_in_intended_fields_only(key):
+    parent, allowed, must = T4_ROWS[key]
+    for folder, name in (('', _row), ('tiny', _t4_tiny)):
+        a = _load(osp.join(folder, name(parent)))
+        b = _load(osp.join(folder, name(key)))
+        changed = _diff(a, b)
+        bad = sorted(k for k in changed if not k.startswith(allowed))
+        assert not bad, f'{folder} {key}: unexpected changes {bad}'
+        fb = _flat(b)
+        for k, v in must.items():
+            assert fb.get(k) == v, (folder, key, k, fb.get(k))
+        h, w = b['model']['roi_head']['keypoint_head']['roi_feat_size']
+        assert b['model']['roi_head']['keypoint_roi_extractor']['roi_layer']['output_size'] == (h, w)
+        if b['model']['roi_head']['ratio_consistent']:
+            assert w / h == pytest.approx(256 / 352)  # the 352x256 aspect (Sec. 4.2.1)
+
+
 TINY = sorted(glob.glob(osp.join(OGN, 'tiny', '*.py')))
+TINY_TWO_STAGE = [t for t in TINY if 'mask-rcnn' not in t]
 
 
 def test_every_row_has_a_tiny_version():
-    assert len(TINY) == len(ROWS)
-    for key in ROWS:
+    assert len(TINY) == len(ROWS) + len(T4_ROWS) + 1
+    for key in list(ROWS) + list(T4_ROWS) + ['t4fair']:
         assert any(osp.basename(t).startswith(f'ogn-{key}_') for t in TINY)
 
 
-@pytest.mark.parametrize('path', TINY, ids=osp.basename)
+@pytest.mark.parametrize('path', TINY_TWO_STAGE, ids=osp.basename)
 def test_tiny_configs_build(path):
     import torch
     from mmengine.registry import init_default_scope

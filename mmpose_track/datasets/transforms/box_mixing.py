@@ -5,8 +5,10 @@
   detection of the same image that overlaps it (IoU > ``iou_thr``), or, when the image has none
   (or no detections file is given), by a jittered copy of the ground-truth box, so that the pose
   estimator sees the box distribution of the detector it will be tested with.
-- :class:`RatioFreeTopdownAffine`: the *non* ratio-consistent crop (Table 4 row a, FAIR): the box
-  is stretched to the input size (anisotropic warp). MMPose's own ``TopdownAffine`` *is* the
+- :class:`RatioFreeTopdownAffine`: the *non* ratio-consistent crop, the two-stage counterpart of
+  Table 4's "ratio consistent ✗" (that table ablates the Mask R-CNN, whose RoIs are extended by
+  ``mmpose_track.models.detectors.extend_boxes_to_aspect``): the box is stretched to the input
+  size (anisotropic warp). MMPose's own ``TopdownAffine`` *is* the
   ratio-consistent crop (Sec. 3.2 / 4.1 "all ROIs ... are adjusted to a fixed ratio 3:4"): it
   extends the shorter side of the box to the input aspect ratio, never shrinking it.
 
@@ -141,7 +143,7 @@ class MixDetectedBoxes(BaseTransform):
 class RatioFreeTopdownAffine(TopdownAffine):
     """``TopdownAffine`` without the ratio-consistent step: the box (after
     ``GetBBoxCenterScale``'s padding) is warped onto the whole input, width and height scaled
-    independently (Table 4 "ratio consistent ✗"). ``input_scale`` keeps the box's own ``(w, h)``
+    independently (the two-stage analogue of Table 4 "ratio consistent ✗"). ``input_scale`` keeps the box's own ``(w, h)``
     so the estimator maps keypoints back per axis. No UDP."""
 
     def __init__(self, input_size, use_udp: bool = False) -> None:
