@@ -35,7 +35,12 @@ def _diff(a, b):
 
 
 def _row(key):
-    return osp.basename(glob.glob(osp.join(OGN, f'ogn-{key}_*.py'))[0])
+    rows = [p for p in glob.glob(osp.join(OGN, f'ogn-{key}_*.py')) if TRACKING not in p]
+    assert len(rows) == 1, rows
+    return osp.basename(rows[0])
+
+
+TRACKING = '_iou-appearance'  # tracking variants of a row (same pose model, another tracker)
 
 
 CODEC = ('codec.', 'model.head.decoder.', 'train_pipeline.', 'val_pipeline.',
@@ -140,8 +145,24 @@ def test_table4_rows_differ_in_intended_fields_only(key):
             assert w / h == pytest.approx(256 / 352)  # the 352x256 aspect (Sec. 4.2.1)
 
 
-TINY = sorted(glob.glob(osp.join(OGN, 'tiny', '*.py')))
+TINY = sorted(p for p in glob.glob(osp.join(OGN, 'tiny', '*.py')) if TRACKING not in p)
 TINY_TWO_STAGE = [t for t in TINY if 'mask-rcnn' not in t]
+
+
+@pytest.mark.parametrize('folder', ['', 'tiny'])
+def test_iou_appearance_variant_wraps_the_row(folder):
+    """OGN's own tracking (Sec. 4.2): the row's pose model inside the ReID wrapper, the IoU +
+    appearance tracker, nothing else changed."""
+    from glob import glob
+    var = glob(osp.join(OGN, folder, f'ogn-t1d_*{TRACKING}.py'))[0]
+    row = var.replace(TRACKING, '')
+    a, b = Config.fromfile(row), Config.fromfile(var)
+    assert b.model.type == 'TopdownPoseEstimatorWithReID'
+    assert b.model.pose_estimator == a.model
+    assert b.test_cfg.tracker.endswith('trackers/iou_appearance.py')
+    assert b.val_cfg.tracker == b.test_cfg.tracker
+    assert osp.exists(b.model.reid)
+    assert b.test_dataloader == a.test_dataloader and b.test_evaluator == a.test_evaluator
 
 
 def test_every_row_has_a_tiny_version():
