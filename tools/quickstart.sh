@@ -4,9 +4,13 @@
 #   2. `mim train` the tiny person detector (Faster R-CNN R18, from scratch)
 #   3. tools/detect_people.py on the val frames: NMS boxes and GBG boxes (OGN 3.1.1)
 #   4. `mim train` tiny OGN (Table 1 row d: heatmap + offsets, stride 16) on GT boxes (+ the set's
-#      noisy detections mixed in, OGN 3.1.3)
-#   5. `mim test` OGN on the detector's boxes, with the OKS-Hungarian tracking loop and
-#      PoseTrackMetric writing PoseTrack18 prediction files (WORK_DIR/preds_<variant>/)
+#      noisy detections mixed in, OGN 3.1.3), and the tiny person ReID model (OGN 4.2's appearance)
+#   5. `mim test` OGN on the detector's boxes with the tracking loop and PoseTrackMetric writing
+#      PoseTrack18 prediction files (WORK_DIR/preds_<variant>/), variants:
+#        nms             NMS boxes, OKS-Hungarian tracker (the configs' default)
+#        gbg             GBG boxes, OKS-Hungarian
+#        oks-greedy      NMS boxes, OKS-greedy tracker (the usual baseline)
+#        iou-appearance  NMS boxes, IoU + ReID appearance (OGN's tracking, Sec. 4.2)
 #   6. tools/render_tracks.py: WORK_DIR/tracked_<video>.mp4, skeletons coloured by track id
 #   7. a table of AP / MOTA / HOTA per variant
 #
@@ -19,6 +23,9 @@
 #                 ogn-t1a_... is the heatmap-only row (a) at the same stride)
 #   GBG=0         skip the GBG variant (default GBG=1: also detect with GBG, the _gbg detector
 #                 config with the same checkpoint, and test the same OGN checkpoint on those boxes)
+#   REID_ITERS    ReID training iterations (default: the config's 250, ~2 min)
+#   REID=0        skip the ReID model and the iou-appearance variant (it needs
+#                 OGN_CFG's *_iou-appearance.py twin, which row d has)
 #   BOX_THR       detection score a box needs to be posed at test time (default 0.5)
 #   RENDER_VIDEO  val video to render (default: the first one)
 #   DATA          data root (default data/synthetic_posetrack18; generated if absent)
@@ -115,15 +122,37 @@ stage ogn_train $MIM train mmpose_track "$OGN_CFG" --work-dir "$WORK_DIR/ogn" --
   train_dataloader.dataset.pipeline.1.bbox_file="$DATA_ABS/annotations/posetrack18_train_human_detections.json" \
   "${DATA_OPTS[@]}"
 
+# 4b. person ReID model for IoU + appearance tracking
+REID_CFG=configs/reid/tiny/reid_res18-tiny_synthetic-64x32.py
+OGN_REID_CFG=${OGN_CFG%.py}_iou-appearance.py
+if [ "${REID:-1}" = 1 ] && [ -f "$OGN_REID_CFG" ]; then
+  REID_DATA_OPTS=()
+  [ "$DATA" != data/synthetic_posetrack18 ] && REID_DATA_OPTS=(
+    train_dataloader.dataset.data_root="$DATA_ABS/" val_dataloader.dataset.data_root="$DATA_ABS/")
+  [ -n "${REID_ITERS:-}" ] && REID_DATA_OPTS+=(train_cfg.max_iters="$REID_ITERS")
+  stage reid_train $MIM train mmpose_track "$REID_CFG" --work-dir "$WORK_DIR/reid" --no-validate \
+    --cfg-options "${REID_DATA_OPTS[@]}" default_hooks.checkpoint.save_best=None
+  REID_CKPT=$(ls "$WORK_ABS"/reid/iter_*.pth | sort -V | tail -n 1)
+  VARIANTS+=(oks-greedy iou-appearance)
+else
+  VARIANTS+=(oks-greedy)
+fi
+
 # 5. test on the detector's boxes: tracking loop + PoseTrackMetric (prediction files)
 for v in "${VARIANTS[@]}"; do
-  stage "ogn_test_$v" $MIM test mmpose_track "$OGN_CFG" \
+  cfg=$OGN_CFG boxes=nms extra=()
+  case $v in
+    gbg) boxes=gbg ;;
+    oks-greedy) extra=(test_cfg.tracker=configs/trackers/oks_greedy.py) ;;
+    iou-appearance) cfg=$OGN_REID_CFG extra=(model.reid_checkpoint="$REID_CKPT") ;;
+  esac
+  stage "ogn_test_$v" $MIM test mmpose_track "$cfg" \
     --checkpoint "$WORK_DIR/ogn/epoch_${OGN_EPOCHS}.pth" \
     --work-dir "$WORK_DIR/ogn" --out "$WORK_ABS/metrics_$v.json" \
-    --cfg-options test_dataloader.dataset.bbox_file="$WORK_ABS/dets_val_$v.json" \
+    --cfg-options test_dataloader.dataset.bbox_file="$WORK_ABS/dets_val_$boxes.json" \
     test_dataloader.dataset.filter_cfg.bbox_score_thr="$BOX_THR" \
     test_evaluator.gt_dir="$DATA_ABS/annotations/val/" test_evaluator.out_dir="$WORK_ABS/preds_$v" \
-    "${DATA_OPTS[@]}"
+    "${extra[@]}" "${DATA_OPTS[@]}"
 done
 
 # 6. one tracked val video
@@ -136,13 +165,14 @@ stage render python tools/render_tracks.py "$WORK_ABS/preds_nms" --images-root "
 python - "$WORK_ABS" "$OGN_CFG" "$TIMES" "$((SECONDS - t_start))" "${VARIANTS[@]}" <<'PY'
 import json, os.path as osp, sys
 work, cfg, times, total, variants = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-print(f'\nSynthetic PoseTrack18 val: tiny detector -> {osp.basename(cfg)[:-3]} -> '
-      'OKS-Hungarian tracker')
-print(f'  {"boxes":8s} {"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s}')
+print(f'\nSynthetic PoseTrack18 val: tiny detector -> {osp.basename(cfg)[:-3]} -> tracker')
+names = {'nms': ('NMS', 'OKS-Hungarian'), 'gbg': ('GBG', 'OKS-Hungarian'),
+         'oks-greedy': ('NMS', 'OKS-greedy'), 'iou-appearance': ('NMS', 'IoU + appearance')}
+print(f'  {"boxes":6s} {"tracker":17s} {"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s}')
 for v in variants:
     m = json.load(open(osp.join(work, f'metrics_{v}.json')))
     row = [m.get(f'posetrack/{k}', float('nan')) for k in ('AP', 'MOTA', 'MOTP', 'HOTA')]
-    print(f'  {v.upper():8s} ' + ' '.join(f'{x:6.2f}' for x in row))
+    print(f'  {names[v][0]:6s} {names[v][1]:17s} ' + ' '.join(f'{x:6.2f}' for x in row))
 print('Stage wall times (s): ' + ', '.join(
     f'{n} {t}' for n, t in (line.split() for line in open(times))) + f'; total {total}')
 print(f'Prediction files: {work}/preds_{variants[0]}/;  video: ' +

@@ -290,3 +290,24 @@ def test_train_then_test_tracks_and_scores(tiny_synthetic, tmp_path):
             assert isinstance(a['track_id'], int) and len(a['keypoints']) == 51
         n_people += len(pred['annotations'])
     assert n_people > 0
+
+
+def test_det_dataset_malformed_keypoints_are_named(tiny_synthetic, tmp_path):
+    from mmpose_track.models.detectors import PoseTrack18DetDataset
+    raw = json.load(open(osp.join(tiny_synthetic, 'annotations', 'posetrack18_val.json')))
+    raw['annotations'][0]['keypoints'] = raw['annotations'][0]['keypoints'][:50]
+    del raw['annotations'][1]['keypoints']
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps(raw))
+    with pytest.raises(ValueError, match=rf'annotation id {raw["annotations"][0]["id"]}.*51'):
+        PoseTrack18DetDataset(ann_file=str(bad), data_root=tiny_synthetic,
+                              data_prefix=dict(img=''), with_keypoints=True, pipeline=[])
+    raw['annotations'][0]['keypoints'] += [0]
+    bad.write_text(json.dumps(raw))
+    ds = PoseTrack18DetDataset(ann_file=str(bad), data_root=tiny_synthetic,
+                               data_prefix=dict(img=''), with_keypoints=True, pipeline=[],
+                               test_mode=True)
+    img_id = raw['annotations'][1]['image_id']
+    info = next(ds.get_data_info(i) for i in range(len(ds))
+                if ds.get_data_info(i)['img_id'] == img_id)
+    assert any((inst['keypoints'] == 0).all() for inst in info['instances'])

@@ -130,15 +130,15 @@ def test_quickstart_pipeline_smoke(tmp_path):
     """tools/quickstart.sh end to end with 1-epoch models on 2+2 videos of 4 frames."""
     data, work = tmp_path / 'data', tmp_path / 'work'
     env = dict(os.environ, DATA=str(data), WORK_DIR=str(work), DET_EPOCHS='1', OGN_EPOCHS='1',
-               MAX_FRAMES='4', GBG='1', BOX_THR='0.05', PYTHONPATH=REPO,
+               MAX_FRAMES='4', GBG='1', BOX_THR='0.05', REID_ITERS='2', PYTHONPATH=REPO,
                MIM=f'{sys.executable} -m mim')
     proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
-    for v in ('nms', 'gbg'):
-        dets = json.load(open(work / f'dets_val_{v}.json'))
-        assert isinstance(dets, list)
+    for v in ('nms', 'gbg', 'oks-greedy', 'iou-appearance'):
+        if v in ('nms', 'gbg'):
+            assert isinstance(json.load(open(work / f'dets_val_{v}.json')), list)
         metrics = json.load(open(work / f'metrics_{v}.json'))
         assert {'posetrack/AP', 'posetrack/MOTA', 'posetrack/HOTA'} <= set(metrics)
         preds = sorted(os.listdir(work / f'preds_{v}'))
@@ -149,3 +149,4 @@ def test_quickstart_pipeline_smoke(tmp_path):
     n = len(json.load(open(data / 'annotations' / 'val' / f'{name}.json'))['images'])
     assert cv2.VideoCapture(str(work / videos[0])).get(cv2.CAP_PROP_FRAME_COUNT) == n
     assert 'NMS' in log and 'GBG' in log and 'Stage wall times' in log
+    assert 'OKS-greedy' in log and 'IoU + appearance' in log and 'reid_train' in log

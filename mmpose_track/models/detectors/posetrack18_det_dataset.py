@@ -31,7 +31,9 @@ class PoseTrack18DetDataset(CocoDataset):
     (the offset-guided Mask R-CNN, OGN Sec. 3.2) and for tracking their output:
 
     - ``with_keypoints=True``: every person instance also carries ``keypoints`` ``(K, 3)``
-      (x, y, visibility), read by :class:`LoadAnnotationsWithKeypoints`.
+      (x, y, visibility; ``K = num_keypoints``), read by :class:`LoadAnnotationsWithKeypoints`;
+      an annotation without keypoints gets invisible ones, a malformed one is an error naming
+      the image and annotation.
     - ``video_order=True``: every info carries ``video_id``, ``frame_idx`` and ``num_frames``
       (PoseTrack18's rules, :func:`load_posetrack18`), the data list is sorted by (video, frame)
       and :attr:`video_ids` lists the video of every sample, as ``VideoGroupedSampler`` and the
@@ -41,8 +43,10 @@ class PoseTrack18DetDataset(CocoDataset):
     METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
 
     def __init__(self, *args, labeled_only: bool = True, ignore_regions_as_crowd: bool = True,
-                 with_keypoints: bool = False, video_order: bool = False, **kwargs):
+                 with_keypoints: bool = False, video_order: bool = False,
+                 num_keypoints: int = 17, **kwargs):
         self.labeled_only = labeled_only
+        self.num_keypoints = num_keypoints
         self.ignore_regions_as_crowd = ignore_regions_as_crowd
         self.with_keypoints = with_keypoints
         self.video_order = video_order
@@ -78,13 +82,24 @@ class PoseTrack18DetDataset(CocoDataset):
             for ann in anns:
                 one = super().parse_data_info(dict(raw_data_info, raw_ann_info=[ann]))['instances']
                 if one:
-                    kpts = np.asarray(ann.get('keypoints') or np.zeros(51), np.float32)
-                    one[0]['keypoints'] = kpts.reshape(-1, 3)
+                    one[0]['keypoints'] = self._keypoints(ann, raw_data_info['raw_img_info'])
                     info['instances'] += one
         info['is_labeled'] = bool(img.get('is_labeled', True))
         if self.ignore_regions_as_crowd:
             info['instances'].extend(self._ignore_boxes(img))
         return info
+
+    def _keypoints(self, ann: dict, img: dict) -> np.ndarray:
+        K = self.num_keypoints
+        kpts = ann.get('keypoints')
+        if kpts is None:  # a person box without joints: all invisible
+            return np.zeros((K, 3), np.float32)
+        kpts = np.asarray(kpts, np.float32).reshape(-1)
+        if kpts.size != 3 * K or not np.isfinite(kpts).all():
+            raise ValueError(
+                f'{self.ann_file}: image id {img.get("img_id")}, annotation id {ann.get("id")}: '
+                f'field "keypoints" must hold {3 * K} finite numbers, got {kpts.size}')
+        return kpts.reshape(K, 3)
 
     def _ignore_boxes(self, img: dict) -> List[dict]:
         xs, ys = img.get('ignore_regions_x') or [], img.get('ignore_regions_y') or []
