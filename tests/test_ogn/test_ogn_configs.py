@@ -180,7 +180,7 @@ def test_tiny_configs_build(path):
     import mmpose_track  # noqa: F401
     init_default_scope('mmpose')
     cfg = Config.fromfile(path)
-    assert cfg.model.backbone.base_channels == 16 and cfg.model.backbone.init_cfg is None
+    assert cfg.model.backbone.base_channels == 32 and cfg.model.backbone.init_cfg is None
     assert cfg.train_dataloader.dataset.data_root.startswith('data/synthetic_posetrack18')
     assert cfg.codec == cfg.model.head.decoder
     model = MODELS.build(cfg.model)

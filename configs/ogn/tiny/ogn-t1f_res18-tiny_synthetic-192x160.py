@@ -1,4 +1,4 @@
-# Tiny CPU version of ogn-t1f_res50-s16-gbg_posetrack18-384x288.py (OGN Table 1 row f): ResNet-18 with 16 base
+# Tiny CPU version of ogn-t1f_res50-s16-gbg_posetrack18-384x288.py (OGN Table 1 row f): ResNet-18 with 32 base
 # channels, input 192x160, the synthetic PoseTrack18 set (tools/dataset_converters/generate_synthetic_posetrack18.py).
 _base_ = ['../ogn-t1f_res50-s16-gbg_posetrack18-384x288.py']
 
@@ -16,8 +16,8 @@ default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=4, max_k
 randomness = dict(seed=0)
 
 model = dict(
-    backbone=dict(depth=18, stem_channels=16, base_channels=16, init_cfg=None),
-    head=dict(in_channels=128, deconv_out_channels=(64, ), deconv_kernel_sizes=(4, ), decoder=codec),
+    backbone=dict(depth=18, stem_channels=32, base_channels=32, init_cfg=None),
+    head=dict(in_channels=256, deconv_out_channels=(128, ), deconv_kernel_sizes=(4, ), decoder=codec),
     test_cfg=dict(flip_test=False))
 
 train_pipeline = [
