@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main job on the embedded default (synthetic PoseTrack18, CPU; 5 min on 2 idle cores):
+# The README's main job on the embedded default (synthetic PoseTrack18, CPU; ~8 min on 2 idle cores):
 #   1. generate the synthetic set (if absent)
 #   2. `mim train` the tiny person detector (Faster R-CNN R18, from scratch)
 #   3. tools/detect_people.py on the val frames: NMS boxes and GBG boxes (OGN 3.1.1)
