@@ -43,6 +43,8 @@ def add_mim_extension() -> None:
         return
     mim_path = osp.join(HERE, 'mmpose_track', '.mim')
     os.makedirs(mim_path, exist_ok=True)
+    # setuptools' build/lib keeps files deleted since the last build: a stale config would ship
+    shutil.rmtree(osp.join(HERE, 'build', 'lib', 'mmpose_track', '.mim'), ignore_errors=True)
     for name in ('configs', 'tools', 'requirements'):
         src = osp.join(HERE, name)
         dst = osp.join(mim_path, name)

@@ -67,7 +67,7 @@ def test_every_config_loads(cfg):
         return
     assert config.custom_imports['imports'] == ['mmpose_track']
     # person detectors and ReID models are MMDet models; everything else runs in MMPose's scope
-    mmdet_model = '/detectors/' in cfg or '/reid/' in cfg
+    mmdet_model = '/detectors/' in cfg or '/reid/' in cfg or '_mask-rcnn' in cfg
     assert config.default_scope == ('mmdet' if mmdet_model else 'mmpose')
 
 
