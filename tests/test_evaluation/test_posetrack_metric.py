@@ -111,3 +111,10 @@ def test_metric_merged_ann_file(tmp_path, shared_data):
         res = metric.evaluate(len(samples))
     assert res['posetrack/AP'] == pytest.approx(100)
     assert res['posetrack/MOTA'] < 100
+
+
+def test_missing_gt_dir_is_named(tmp_path):
+    from mmpose_track.evaluation.metrics.posetrack_metric import PoseTrackMetric
+    metric = PoseTrackMetric(gt_dir=str(tmp_path / 'nowhere'))
+    with pytest.raises(FileNotFoundError, match=r'gt_dir=.*nowhere.*test_evaluator\.gt_dir'):
+        metric.compute_metrics([])

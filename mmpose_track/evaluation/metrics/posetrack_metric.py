@@ -110,6 +110,11 @@ class PoseTrackMetric(BaseMetric):
     def _load_gt(self) -> Dict[str, dict]:
         if self._gt is None:
             if self.gt_dir is not None:
+                if not osp.isdir(self.gt_dir):
+                    raise FileNotFoundError(
+                        f'PoseTrackMetric: ground-truth folder gt_dir={self.gt_dir!r} not found '
+                        '(set val_evaluator.gt_dir / test_evaluator.gt_dir to the folder of '
+                        'per-video PoseTrack18 files)')
                 names = sorted(n for n in os.listdir(self.gt_dir) if n.endswith('.json'))
                 self._gt = OrderedDict(
                     (n[:-5], load_json(osp.join(self.gt_dir, n))) for n in names)
