@@ -88,3 +88,47 @@ def test_empty_frame_and_short_tracks_dropped_by_finalize():
     assert frames[0].pred_instances.track_ids.shape == (0, )
     assert len(frames[1].pred_instances) == 1  # the one-frame track was dropped
     assert frames[1].pred_instances.track_ids.tolist() == frames[2].pred_instances.track_ids.tolist()
+
+
+def test_mmdet_frame_outputs_are_tracked_with_their_box_scores():
+    """Frame-level DetDataSamples of a keypoint R-CNN (tensors, MMDet's `scores`/`labels`): the box
+    score ranks the people for suppression (duplicate with the lower box score goes) and `labels`
+    do not reach the tracker as a feature."""
+    import torch
+    from mmdet.structures import DetDataSample
+
+    class Spy:
+        def __init__(self):
+            self.features, self.n = [], 0
+
+        def reset(self):
+            pass
+
+        def update(self, keypoints, bboxes, frame_id, **features):
+            self.features.append(sorted(features))
+            ids = np.arange(self.n, self.n + len(keypoints))
+            self.n += len(keypoints)
+            return ids
+
+    frames = []
+    for t in range(2):
+        people = [_person('v', t, 50 + t, score=0.5), _person('v', t, 50.5 + t, score=0.9),
+                  _person('v', t, 200)]
+        s = DetDataSample(metainfo=dict(video_id='v', frame_idx=t, img_id=t))
+        s.pred_instances = InstanceData(
+            bboxes=torch.tensor(np.concatenate([p.pred_instances.bboxes for p in people])),
+            scores=torch.tensor([0.95, 0.3, 0.8]),  # the first duplicate has the better box
+            labels=torch.zeros(3, dtype=torch.long),
+            keypoints=torch.tensor(np.concatenate([p.pred_instances.keypoints for p in people])),
+            keypoint_scores=torch.tensor(np.concatenate(
+                [p.pred_instances.keypoint_scores for p in people])))
+        frames.append(s)
+    spy = Spy()
+    stream = VideoTrackingStream(spy, nms=dict(type='oks', thr=0.9))
+    stream.push(frames)
+    out = stream.flush()
+    assert [len(f.pred_instances) for f in out] == [2, 2]
+    kept = out[0].pred_instances
+    assert sorted(torch.as_tensor(kept.bbox_scores).tolist()) == pytest.approx([0.8, 0.95])
+    assert spy.features == [[], []]  # scores / labels are not tracker features
+    assert out[1].pred_instances.track_ids.tolist() == [2, 3]
