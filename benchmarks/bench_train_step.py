@@ -62,9 +62,6 @@ def _point_at(cfg, data_root: str) -> None:
     root = osp.abspath(data_root).rstrip('/') + '/'
     ds = cfg.train_dataloader.dataset
     ds.data_root = root
-    for key in ('bbox_file', ):
-        if ds.get(key):
-            ds[key] = None
     for t in ds.get('pipeline', []):
         if t.get('type') == 'MixDetectedBoxes':
             t['bbox_file'] = root + 'annotations/posetrack18_train_human_detections.json'

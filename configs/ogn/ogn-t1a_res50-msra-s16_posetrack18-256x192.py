@@ -6,23 +6,12 @@ model = dict(head=dict(
     _delete_=True, type='HeatmapHead', in_channels=2048, out_channels=17,
     deconv_out_channels=(256, ), deconv_kernel_sizes=(4, ),
     loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec))
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='MixDetectedBoxes', prob=0.5, bbox_file=_base_.data_root + _base_.train_det_file),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', scale_factor=(0.9, 1.2), rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseTrackInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseTrackInputs'),
-]
+# the parent's pipelines with this row's codec (crop size and target encoder)
+train_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else
+                  dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t
+                  for t in _base_.train_pipeline]
+val_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else t
+                for t in _base_.val_pipeline]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

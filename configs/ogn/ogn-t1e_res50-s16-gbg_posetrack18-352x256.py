@@ -4,23 +4,12 @@ _base_ = ['./ogn-t1d_res50-s16_posetrack18-256x192.py']
 codec = dict(type='OffsetHeatmap', input_size=(256, 352), heatmap_size=(16, 22), radius=1.5,
              use_offset=True, blur_kernel=3)
 model = dict(head=dict(decoder=codec))
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='MixDetectedBoxes', prob=0.5, bbox_file=_base_.data_root + _base_.train_det_file),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', scale_factor=(0.9, 1.2), rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseTrackInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseTrackInputs'),
-]
+# the parent's pipelines with this row's codec (crop size and target encoder)
+train_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else
+                  dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t
+                  for t in _base_.train_pipeline]
+val_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else t
+                for t in _base_.val_pipeline]
 # GBG (Sec. 3.1.1): test boxes from greedy box generation instead of NMS. The file is written with
 # the detector configs (configs/detectors/, the person-detector work of issue 5).
 val_det_file = 'annotations/posetrack18_val_human_detections_gbg.json'

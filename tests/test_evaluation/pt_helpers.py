@@ -1,7 +1,6 @@
 """Helpers for the PoseTrack evaluation tests: hand-made videos, and the functional package
 loaded by file path so that these tests run without torch/mmpose (as ``tools/eval_posetrack.py``
 loads it)."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -21,16 +20,11 @@ HEAD_W, HEAD_H = 30.0, 40.0  # diagonal 50 -> head size 0.6 * 50 = 30 px; PCKh@0
 
 
 def load_functional():
-    name = 'mmpose_track_eval_functional'
-    if name in sys.modules:
-        return sys.modules[name]
-    d = osp.join(ROOT, 'mmpose_track', 'evaluation', 'functional')
-    spec = importlib.util.spec_from_file_location(name, osp.join(d, '__init__.py'),
-                                                  submodule_search_locations=[d])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """The functional package loaded by file path, as ``tools/eval_posetrack.py`` loads it."""
+    if osp.join(ROOT, 'tools') not in sys.path:
+        sys.path.insert(0, osp.join(ROOT, 'tools'))
+    from eval_posetrack import load_functional as load
+    return load()
 
 
 def person_pose(pid, frame=0):

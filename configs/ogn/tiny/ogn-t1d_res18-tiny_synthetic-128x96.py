@@ -1,51 +1,33 @@
 # Tiny CPU version of ogn-t1d_res50-s16_posetrack18-256x192.py (OGN Table 1 row d): ResNet-18 with 32 base
 # channels, input 128x96, the synthetic PoseTrack18 set (tools/dataset_converters/generate_synthetic_posetrack18.py).
-_base_ = ['../ogn-t1d_res50-s16_posetrack18-256x192.py']
+_base_ = ['../ogn-t1d_res50-s16_posetrack18-256x192.py', '../../_base_/tiny/ogn_synthetic.py']
 
-data_root = 'data/synthetic_posetrack18/'
+data_root = _base_.tiny_data_root
 codec = dict(type='OffsetHeatmap', input_size=(96, 128), heatmap_size=(6, 8),
              radius=1.5, use_offset=True, blur_kernel=3)
-
-train_cfg = dict(max_epochs=12, val_interval=12)
-param_scheduler = [
-    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=12, milestones=[9], gamma=0.1, by_epoch=True),
-]
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=2e-3))
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=4, max_keep_ckpts=2))
-randomness = dict(seed=0)
-
 model = dict(
-    backbone=dict(depth=18, stem_channels=32, base_channels=32, init_cfg=None),
+    backbone=dict(_base_.tiny_backbone, depth=18),
     head=dict(in_channels=256, deconv_out_channels=(128, ), deconv_kernel_sizes=(4, ), decoder=codec),
     test_cfg=dict(flip_test=False))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='MixDetectedBoxes', prob=0.5, bbox_file=data_root + 'annotations/posetrack18_train_human_detections.json'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', scale_factor=(0.9, 1.2), rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseTrackInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseTrackInputs'),
-]
-train_dataloader = dict(
-    batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(
-        data_root=data_root,
-        bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json',
-        pipeline=val_pipeline))
+train_cfg = _base_.tiny_train_cfg
+param_scheduler = _base_.tiny_param_scheduler
+optim_wrapper = _base_.tiny_optim_wrapper
+default_hooks = _base_.tiny_default_hooks
+randomness = dict(seed=0)
+
+# the full row's pipelines with the tiny codec and the synthetic set's detections
+train_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else
+                  dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else
+                  dict(t, bbox_file=_base_.tiny_train_det_file) if t['type'] == 'MixDetectedBoxes'
+                  else t for t in _base_.train_pipeline]
+val_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else t
+                for t in _base_.val_pipeline]
+train_dataloader = dict(**_base_.tiny_loader,
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(**_base_.tiny_loader,
+                      dataset=dict(data_root=data_root, bbox_file=_base_.tiny_val_det_file,
+                                   pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(gt_dir=data_root + 'annotations/val/')
 test_evaluator = val_evaluator

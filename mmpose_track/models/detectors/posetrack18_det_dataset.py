@@ -74,11 +74,12 @@ class PoseTrack18DetDataset(CocoDataset):
             if 'area' not in ann:
                 ann = dict(ann, area=float(bbox[2]) * float(bbox[3]))
             anns.append(ann)
-        info = super().parse_data_info(dict(raw_data_info, raw_ann_info=anns))
-        if self.with_keypoints:
+        if not self.with_keypoints:
+            info = super().parse_data_info(dict(raw_data_info, raw_ann_info=anns))
+        else:
             # MMDet drops some annotations (empty boxes, ...): parse one at a time to keep each
             # instance with its own keypoints
-            info['instances'] = []
+            info = super().parse_data_info(dict(raw_data_info, raw_ann_info=[]))
             for ann in anns:
                 one = super().parse_data_info(dict(raw_data_info, raw_ann_info=[ann]))['instances']
                 if one:
