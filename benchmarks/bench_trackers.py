@@ -5,10 +5,14 @@
 
 Synthetic scene: N people (COCO-17 poses, 80 x 200 px boxes) spread over a 1920 x 1080 frame
 (the frame grows with N so that density stays realistic: ~6 people per 1920 x 1080 at N = 6,
-a crowded 4K-like canvas at N = 100), walking with joint noise; features the trackers read
-(128-D embeddings, 2-D TIE, 16-D keypoint features) are passed where used. Reported: median
+a crowded 4K-like canvas at N = 100), walking with joint noise; of the features a tracker reads
+(its ``feature_keys``), those the scene makes (128-D ``embeddings``, 2-D ``tie``) are passed.
+Each tracker is built from its config in ``configs/trackers/``. Reported: median
 and 90th percentile of ``tracker.update`` wall time over ``--frames`` frames after a warm-up,
 the process pinned to one core (``os.sched_setaffinity``) and BLAS limited to one thread.
+The first line gives the time a fresh process takes to import ``mmpose_track.tracking`` and build
+a tracker from its config file (what ``tools/track.py`` pays before tracking), and whether that
+imported torch.
 """
 import argparse
 import os
@@ -19,31 +23,15 @@ for _v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
 import os.path as osp  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import types  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-try:
-    import mmpose_track.tracking as tracking  # noqa: E402
-except ImportError:  # stack not installed: the tracking subpackage alone
-    for _n in [n for n in sys.modules if n.startswith('mmpose_track')]:
-        del sys.modules[_n]
-    _pkg = types.ModuleType('mmpose_track')
-    _pkg.__path__ = [osp.join(ROOT, 'mmpose_track')]
-    sys.modules['mmpose_track'] = _pkg
-    import mmpose_track.tracking as tracking  # noqa: E402
-
-from mmengine.config import Config  # noqa: E402
+import mmpose_track.tracking as tracking  # noqa: E402  (numpy + mmengine.registry, no torch)
 
 TRACKERS = ['oks_greedy', 'oks_hungarian', 'iou_hungarian', 'iou_appearance', 'st_embed',
             'keypoint_matching']
-FEATURES = {
-    'iou_appearance': ('embeddings', ),
-    'st_embed': ('embeddings', 'tie'),
-    'keypoint_matching': (),
-}
 
 
 def make_video(n: int, frames: int, seed: int = 0):
@@ -68,9 +56,8 @@ def make_video(n: int, frames: int, seed: int = 0):
 
 
 def bench(name: str, video, warmup: int = 50):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'trackers', name + '.py'))
-    tracker = tracking.build_tracker(cfg['tracker'])
-    keys = FEATURES.get(name, ())
+    tracker = tracking.build_tracker(osp.join(ROOT, 'configs', 'trackers', name + '.py'))
+    keys = [key for key in tracker.feature_keys if key in video[0][2]]
     times = []
     for f, (k, b, feats) in enumerate(video):
         kw = {key: feats[key] for key in keys}
@@ -79,6 +66,26 @@ def bench(name: str, video, warmup: int = 50):
         times.append(time.perf_counter() - t0)
     t = np.asarray(times[warmup:]) * 1e6
     return float(np.median(t)), float(np.percentile(t, 90)), tracker.num_tracks
+
+
+_IMPORT_PROBE = r'''
+import sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+import mmpose_track.tracking as tracking
+tracking.build_tracker({cfg!r})
+print(time.perf_counter() - t0, 'torch' in sys.modules)
+'''
+
+
+def import_time(name: str = 'oks_hungarian'):
+    """Seconds to import the tracking package and build a tracker, in a fresh process; whether
+    torch got imported."""
+    import subprocess
+    cfg = osp.join(ROOT, 'configs', 'trackers', name + '.py')
+    out = subprocess.run([sys.executable, '-c', _IMPORT_PROBE.format(root=ROOT, cfg=cfg)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), out[1] == 'True'
 
 
 def main():
@@ -91,6 +98,9 @@ def main():
     args = p.parse_args()
     if args.cores and hasattr(os, 'sched_setaffinity'):
         os.sched_setaffinity(0, set(args.cores))
+    secs, torch_in = min(import_time() for _ in range(3))
+    print(f'import mmpose_track.tracking + build_tracker(config file): {secs:.2f} s, torch '
+          f'imported: {"yes" if torch_in else "no"}')
     print(f'numpy {np.__version__}, {args.frames} frames per cell (median / p90 of update(), '
           f'us per frame), pinned to cores {args.cores}')
     videos = {n: make_video(n, args.frames + 50) for n in args.sizes}

@@ -74,7 +74,7 @@ def main(argv=None):
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
 
-    import mmpose_track  # noqa: F401  (registers the plugin)
+    import mmpose_track.register_all  # noqa: F401  (registers the plugin)
 
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)

@@ -18,16 +18,26 @@ file where the first listed image exists (``data/posetrack18/`` for
 ``data/posetrack18/annotations/posetrack18_val.json``). Every image is checked before the detector
 runs; a missing one is an error naming the file, the image id and the annotation file.
 
-``--video-dir``: each sub-folder is a video of frames (``*.jpg``/``*.png``, sorted by name) and
-each video file (``.mp4 .avi .mov .mkv .webm``) is decoded frame by frame. Videos are taken in
-name order. Generated image ids follow PoseTrack18's scheme: ``10000000000 + vid * 10000 + frame``
-where ``vid`` is the number the video name starts with (``000342_mpii_test`` -> 342) or else the
-1-based position of the video in name order, and ``frame`` the 0-based frame index (< 10000).
+``--video-dir``: each sub-folder is a video of frames (``*.jpg``/``*.png``) and each video file
+(``.mp4 .avi .mov .mkv .webm``) is decoded frame by frame. Videos are taken in name order.
+Generated image ids follow PoseTrack18's scheme: ``10000000000 + vid * 10000 + frame`` where
+``vid`` is the number the video name starts with (``000342_mpii_test`` -> 342) or else the
+1-based position of the video in name order, and ``frame`` the 0-based frame index (< 10000):
+the project's one frame-index rule
+(:func:`mmpose_track.structures.posetrack18_format.frame_indices`): for a frame folder, the
+number that ends each file name when all carry one (frames are taken in that order), else the
+position in name order; for a video file, the decoding order (the written frames are named
+``NNNNNN.jpg`` by it).
 ``--out-ann`` writes the matching PoseTrack18-style image list (``images`` with ``id``,
 ``file_name`` relative to ``--video-dir``: ``<video>/<frame file>``, for video files the frames
-written to ``--save-frames/<video>/NNNNNN.jpg``; ``vid_id``, ``frame_id``, ``nframes``, ``is_labeled: false``, ``width``, ``height``;
-no ``annotations``) so that ``PoseTrack18FrameDataset(ann_file=FRAMES.json,
+written to ``--save-frames/<video>/NNNNNN.jpg``; ``vid_id``, ``frame_id``, ``nframes``,
+``is_labeled: false``, ``width``, ``height``; no ``annotations``) so that ``PoseTrack18FrameDataset(ann_file=FRAMES.json,
 data_root=DIR, bbox_file=DETS.json)`` reads both; video files need ``--save-frames`` for that.
+``nframes`` is the number of frames decoded (not the container's frame count, which may be off).
+
+Bad input (a missing image, a malformed annotation file, a video that cannot be opened or decodes
+no frame, a frame index >= 10000, two videos with the same number) stops the command before the
+output is written, with one line naming the file, the id and the field, and exit status 2.
 """
 import argparse
 import json
@@ -101,10 +111,22 @@ def _video_number(name: str, position: int) -> int:
     return int(m.group(1)) if m else position
 
 
-def _image_id(vid: int, frame_idx: int) -> int:
-    if frame_idx >= 10000:
-        raise ValueError(f'video {vid}: frame {frame_idx} >= 10000 does not fit the id scheme')
+def _image_id(vid: int, frame_idx: int, where: str = '') -> int:
+    """PoseTrack18's image id of frame ``frame_idx`` (the shared frame-index rule) of video
+    ``vid``: ``10000000000 + vid * 10000 + frame_idx``."""
+    if not 0 <= frame_idx < 10000:
+        raise ValueError(f'{where or f"video {vid}"}: frame index {frame_idx} is not in '
+                         '[0, 10000): it does not fit the image id scheme')
     return ID_BASE + vid * 10000 + frame_idx
+
+
+def frame_files(folder: str) -> List[Tuple[int, str]]:
+    """``(frame_idx, file)`` of the frames of a frame folder, in frame order (the shared
+    frame-index rule: the number ending each file name when all carry one, else name order)."""
+    from mmpose_track.structures.posetrack18_format import frame_indices
+    files = sorted(f for f in os.listdir(folder) if f.lower().endswith(FRAME_EXTS))
+    idx = frame_indices(files, where=folder)
+    return sorted(zip(idx, files))
 
 
 def videos_in(video_dir: str) -> List[Tuple[str, str, int]]:
@@ -130,36 +152,62 @@ def videos_in(video_dir: str) -> List[Tuple[str, str, int]]:
     return out
 
 
+def check_video_file(path: str) -> None:
+    """Raise ``IOError`` naming ``path`` unless OpenCV opens it and decodes a first frame."""
+    # our one-line error replaces FFmpeg's own messages ("moov atom not found"...)
+    os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
+    import cv2
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise IOError(f'cannot open video {path} (not a video file OpenCV can decode)')
+        if not cap.read()[0]:
+            raise IOError(f'video {path} decodes no frame (empty or broken file)')
+    finally:
+        cap.release()
+
+
 def frames_from_videos(video_dir: str, save_frames: Optional[str]) -> Iterator[dict]:
     """Frames of every video: ``img_id``, ``img`` (path or BGR array), ``file_name``,
-    ``video``, ``vid``, ``frame_idx``, ``nframes``."""
+    ``video``, ``vid``, ``frame_idx``, ``nframes`` (for video files the container's count, which
+    may be off: ``main`` writes the decoded count).
+
+    Raises:
+        IOError: a video file cannot be opened or decodes no frame.
+        ValueError: a frame index does not fit the image id scheme; two frames of a folder
+            carry the same number.
+    """
     import cv2
     for stem, path, vid in videos_in(video_dir):
         if osp.isdir(path):
-            files = sorted(f for f in os.listdir(path) if f.lower().endswith(FRAME_EXTS))
-            for i, f in enumerate(files):
-                yield dict(img_id=_image_id(vid, i), img=osp.join(path, f),
+            frames = frame_files(path)
+            for i, f in frames:
+                yield dict(img_id=_image_id(vid, i, osp.join(path, f)), img=osp.join(path, f),
                            file_name=f'{stem}/{f}', video=stem, vid=vid, frame_idx=i,
-                           nframes=len(files))
+                           nframes=len(frames))
             continue
         cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            raise IOError(f'cannot open video {path}')
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        i = 0
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
-            file_name = f'{stem}/{i:06d}.jpg'
-            if save_frames:
-                os.makedirs(osp.join(save_frames, stem), exist_ok=True)
-                cv2.imwrite(osp.join(save_frames, file_name), img)
-                file_name = osp.relpath(osp.join(save_frames, file_name), video_dir)
-            yield dict(img_id=_image_id(vid, i), img=img, file_name=file_name, video=stem,
-                       vid=vid, frame_idx=i, nframes=n)
-            i += 1
-        cap.release()
+        try:
+            if not cap.isOpened():
+                raise IOError(f'cannot open video {path} (not a video file OpenCV can decode)')
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            i = 0
+            while True:
+                ok, img = cap.read()
+                if not ok:
+                    break
+                file_name = f'{stem}/{i:06d}.jpg'
+                if save_frames:
+                    os.makedirs(osp.join(save_frames, stem), exist_ok=True)
+                    cv2.imwrite(osp.join(save_frames, file_name), img)
+                    file_name = osp.relpath(osp.join(save_frames, file_name), video_dir)
+                yield dict(img_id=_image_id(vid, i, path), img=img, file_name=file_name,
+                           video=stem, vid=vid, frame_idx=i, nframes=n)
+                i += 1
+            if i == 0:
+                raise IOError(f'video {path} decodes no frame (empty or broken file)')
+        finally:
+            cap.release()
 
 
 # ----------------------------------------------------------------------------- detection
@@ -186,14 +234,9 @@ def detect(model, img, label: int, score_thr: float) -> Tuple[List[dict], tuple]
         tuple(result.metainfo['ori_shape'][:2])
 
 
-def main(argv=None):
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    if root not in sys.path:  # run from a checkout: use its package
-        sys.path.insert(0, root)
-    args = parse_args(argv)
-    from mmengine.config import Config
-    from mmdet.apis import init_detector
-
+def run(args: argparse.Namespace) -> List[dict]:
+    """Detect people as ``args`` says; write ``--out`` (and ``--out-ann``); return the
+    detections. Raises ``OSError`` / ``ValueError`` naming the bad input."""
     # check the input (and every image) before building the model
     if args.ann_file:
         frames = frames_from_ann(args.ann_file, args.data_root)
@@ -203,16 +246,23 @@ def main(argv=None):
         if args.out_ann and not args.save_frames and any(not osp.isdir(v[1]) for v in videos):
             raise ValueError('--out-ann with video files needs --save-frames (the image list '
                              'must point at frame files)')
+        for _, path, _ in videos:
+            if osp.isdir(path):
+                frame_files(path)  # two frames with one number: an error, now
+            else:
+                check_video_file(path)
         frames = frames_from_videos(args.video_dir, args.save_frames)
         images = []
 
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = init_detector(cfg, args.checkpoint, device=args.device)
     label = person_label(model)
 
-    results, n_frames, n_empty = [], 0, 0
+    results, n_frames, n_empty, decoded = [], 0, 0, {}
     for f in frames:
         dets, (height, width) = detect(model, f.get('img', f.get('img_path')), label,
                                        args.score_thr)
@@ -220,11 +270,14 @@ def main(argv=None):
         n_empty += not dets
         results.extend(dict(image_id=f['img_id'], category_id=1, **d) for d in dets)
         if images is not None:
+            decoded[f['vid']] = decoded.get(f['vid'], 0) + 1
             images.append(dict(id=f['img_id'], file_name=f['file_name'], vid_id=f'{f["vid"]:06d}',
                                frame_id=f['img_id'], nframes=f['nframes'], is_labeled=False,
                                width=int(width), height=int(height)))
     if images is not None and not n_frames:
         raise FileNotFoundError(f'--video-dir: no frames found in {args.video_dir}')
+    for img in images or []:  # the frames decoded, not the container's count
+        img['nframes'] = decoded[int(img['vid_id'])]
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as fh:
         json.dump(results, fh)
@@ -236,5 +289,18 @@ def main(argv=None):
     return results
 
 
+def main(argv=None) -> int:
+    """Run the command; returns the exit status (2 with a one-line message on bad input)."""
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (OSError, ValueError) as e:  # PoseTrack18FormatError is a ValueError
+        lines = str(e).strip().splitlines()
+        print(f'detect_people.py: error: {lines[0] if lines else type(e).__name__}',
+              file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

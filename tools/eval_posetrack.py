@@ -5,31 +5,18 @@
 
 GT_DIR holds one PoseTrack18 JSON per video, PRED_DIR a prediction file of the same name for each
 (frames paired by position). Numbers equal the official evaluator (poseval) by default; --strict
-gives corrected counting (docs/evaluation.md). Needs numpy + scipy only (no torch/mmpose): the
-pure functional package is loaded by file path.
+gives corrected counting (docs/evaluation.md). Needs numpy, scipy and shapely only: it imports
+``mmpose_track.evaluation.functional``, which imports neither torch nor mmengine/mmpose.
+Bad input (missing or unreadable file, malformed JSON, a bad field) ends with a one-line error
+naming the file or video, the frame and the field, and exit code 2.
 """
 import argparse
-import importlib.util
 import json
 import math
-import os.path as osp
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def load_functional():
-    """Import ``mmpose_track/evaluation/functional`` without ``mmpose_track/__init__``."""
-    name = 'mmpose_track_eval_functional'
-    if name in sys.modules:
-        return sys.modules[name]
-    d = osp.join(ROOT, 'mmpose_track', 'evaluation', 'functional')
-    spec = importlib.util.spec_from_file_location(name, osp.join(d, '__init__.py'),
-                                                  submodule_search_locations=[d])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from mmpose_track.evaluation.functional import (PoseTrackFormatError, evaluate_posetrack_dirs,
+                                                format_table)
 
 
 def _clean(obj):
@@ -53,14 +40,13 @@ def main(argv=None):
                    help='a missing prediction file: error (default, as poseval) or empty video')
     p.add_argument('--no-hota', action='store_true', help='skip keypoint HOTA')
     args = p.parse_args(argv)
-    F = load_functional()
     try:
-        res = F.evaluate_posetrack_dirs(args.gt_dir, args.pred_dir, strict=args.strict,
-                                        missing=args.missing, hota=not args.no_hota)
-    except (F.PoseTrackFormatError, FileNotFoundError) as e:
+        res = evaluate_posetrack_dirs(args.gt_dir, args.pred_dir, strict=args.strict,
+                                      missing=args.missing, hota=not args.no_hota)
+    except (PoseTrackFormatError, OSError) as e:  # OSError: missing / unreadable files
         print(f'error: {e}', file=sys.stderr)
         return 2
-    print(F.format_table(res))
+    print(format_table(res))
     with open(args.out, 'w') as f:
         json.dump(_clean(res), f, indent=1)
     print(f'metrics written to {args.out}')

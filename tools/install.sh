@@ -27,7 +27,9 @@ $PIP -r requirements/runtime.txt "$(grep '^mmengine==' requirements/mminstall.tx
   "$(grep '^mmdet==' requirements/mminstall.txt)"
 $PIP --no-deps "$(grep '^mmpose==' requirements/mminstall.txt)" \
   "$(grep '^openmim==' requirements/mminstall.txt)"
-$PIP -r requirements/tests.txt
+# the top-level requirements.txt (build, torch, runtime, tests: the same files as above) checks
+# every pin it lists and adds the test dependencies
+$PIP -r requirements.txt
 # A normal (non-editable) install: setup.py copies configs/ and tools/ into mmpose_track/.mim so
 # that `mim train mmpose_track CONFIG` works. Developers may use `pip install --no-use-pep517 -e .`.
 $PIP --no-build-isolation --no-deps .

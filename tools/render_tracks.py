@@ -10,12 +10,13 @@ too), from which ``VIDEO_ID.json`` is taken (``VIDEO_ID`` is the file stem such 
 ``000009_mpii_test``; a unique prefix such as ``000009`` is accepted), or one such file
 (``--video`` then optional). ``--images-root``: the folder the files' ``file_name`` is relative
 to (the data root, e.g. ``data/synthetic_posetrack18``). Every frame listed in the file becomes a
-video frame, in frame order. The video is written with ``cv2.VideoWriter`` (``mp4v``).
+video frame, in frame order. Frames are drawn by
+:class:`~mmpose_track.visualization.PoseTrackLocalVisualizer` and written with
+``cv2.VideoWriter`` (``mp4v``) (:mod:`mmpose_track.apis.render`).
 """
 import argparse
 import os
 import os.path as osp
-import sys
 
 
 def parse_args(argv=None):
@@ -57,37 +58,18 @@ def find_video_file(pred: str, video: str = None) -> str:
         + f'; videos there: {", ".join(names[:10])}{" ..." if len(names) > 10 else ""}')
 
 
-def _render_module(root: str):
-    """``mmpose_track.apis.render`` (numpy + cv2 only) without importing the whole package
-    (which loads the OpenMMLab stack: ~10 s), from this checkout when there is one."""
-    path = osp.join(root, 'mmpose_track', 'apis', 'render.py')
-    if not osp.isfile(path):
-        from mmpose_track.apis import render
-        return render
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('_mmpose_track_render', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main(argv=None):
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    if root not in sys.path:  # run from a checkout: use its package
-        sys.path.insert(0, root)
     args = parse_args(argv)
     if not osp.isdir(args.images_root):
         raise FileNotFoundError(f'--images-root: {args.images_root} is not a folder')
-    render = _render_module(root)
-    load_tracked_video, render_tracked_video = render.load_tracked_video, \
-        render.render_tracked_video
+    from mmpose_track.apis.render import load_tracked_video, render_tracked_video
     pred_file = find_video_file(args.pred, args.video)
     frames = load_tracked_video(pred_file, args.images_root)  # checks every image first
     if not frames:
         raise ValueError(f'{pred_file}: no images listed')
-    n = render_tracked_video(frames, args.out, fps=args.fps, score_thr=args.score_thr)
-    people = sum(len(f['track_ids']) for f in frames)
-    tracks = len({int(t) for f in frames for t in f['track_ids']})
+    n = render_tracked_video(frames, args.out, fps=args.fps, kpt_thr=args.score_thr)
+    people = sum(len(f.pred_instances) for f in frames)
+    tracks = len({int(t) for f in frames for t in f.pred_instances.track_ids})
     print(f'{n} frames, {people} poses, {tracks} track ids -> {args.out}')
     return n
 

@@ -14,7 +14,9 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save evaluation results and logs')
     parser.add_argument('--out', help='dump the metrics to this JSON/pickle file')
     parser.add_argument('--dump', help='dump the predictions to this pickle file')
-    parser.add_argument('--show-dir', help='directory for visualised predictions')
+    parser.add_argument(
+        '--show-dir', help='draw the tracked frames (people coloured by track id) into '
+        'DIR/<video_id>/<frame>.jpg; a relative DIR is under WORK_DIR/<timestamp>/')
     parser.add_argument('--show', action='store_true', help='display predictions')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,

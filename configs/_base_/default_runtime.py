@@ -1,6 +1,6 @@
 # Runtime shared by every mmpose_track config (MMPose 1.x defaults + our plugin import).
 default_scope = 'mmpose'
-custom_imports = dict(imports=['mmpose_track'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmpose_track.register_all'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -8,7 +8,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='PoseVisualizationHook', enable=False),
+    visualization=dict(type='PoseTrackVisualizationHook', enable=False),
 )
 # RandomStateHook makes resumed runs end with the same weights as uninterrupted ones.
 custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RandomStateHook')]
@@ -21,7 +21,7 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='PoseTrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True, num_digits=6)
 log_level = 'INFO'

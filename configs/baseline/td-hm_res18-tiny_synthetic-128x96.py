@@ -40,11 +40,14 @@ _val_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=_train_pipeline))
+    # the synthetic set is written to data_root when missing (seconds; the set
+    # tools/quickstart.sh generates), so the config works from any folder
+    dataset=dict(data_root=data_root, generate_if_missing=dict(seed=0), pipeline=_train_pipeline))
 val_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
     dataset=dict(
         data_root=data_root,
+        generate_if_missing=dict(seed=0),
         bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json',
         pipeline=_val_pipeline))
 test_dataloader = val_dataloader

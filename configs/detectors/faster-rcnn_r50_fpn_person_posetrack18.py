@@ -8,7 +8,7 @@
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
 default_scope = 'mmdet'
-custom_imports = dict(imports=['mmpose_track'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmpose_track.register_all'], allow_failed_imports=False)
 
 # the data: the real and the synthetic set differ in these lines
 data_root = 'data/posetrack18/'

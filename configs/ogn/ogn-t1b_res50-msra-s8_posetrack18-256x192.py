@@ -1,5 +1,6 @@
 # OGN (Zhang et al. 2019) Table 1 (b): MSRA SimpleBaseline with two deconvs: stride 8, no offset.
 _base_ = ['./ogn_res50_posetrack18-256x192.py']
+from mmpose_track.utils.config_utils import codec_pipelines  # noqa: E402
 
 codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(24, 32), sigma=2)
 model = dict(head=dict(
@@ -7,11 +8,7 @@ model = dict(head=dict(
     deconv_out_channels=(256, 256), deconv_kernel_sizes=(4, 4),
     loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec))
 # the parent's pipelines with this row's codec (crop size and target encoder)
-train_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else
-                  dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t
-                  for t in _base_.train_pipeline]
-val_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else t
-                for t in _base_.val_pipeline]
+train_pipeline, val_pipeline = codec_pipelines(_base_, codec)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -3,9 +3,9 @@
 # cross-entropy over identities, P x K triplet batches) trained on person crops of the PoseTrack18
 # training videos; an identity is a (video, track_id) pair.
 # mmpretrain is not part of this stack, so MMDet's BaseReID/LinearReIDHead are replaced by
-# PersonReID/PersonReIDHead (same layers and keys) from mmpose_track.models.pose_estimators.reid.
+# PersonReID/PersonReIDHead (same layers and keys) from mmpose_track.models.reid.
 default_scope = 'mmdet'
-custom_imports = dict(imports=['mmpose_track'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmpose_track.register_all'], allow_failed_imports=False)
 
 data_root = 'data/posetrack18/'
 crop_size = (128, 256)  # (w, h)

@@ -1,4 +1,5 @@
-from .hooks import RandomStateHook
-from .loops import PoseTrackTestLoop, PoseTrackValLoop, VideoTrackingStream
+from .hooks import PoseTrackVisualizationHook, RandomStateHook
+from .loops import PoseTrackTestLoop, PoseTrackValLoop, merge_loss_outputs
 
-__all__ = ['PoseTrackTestLoop', 'PoseTrackValLoop', 'RandomStateHook', 'VideoTrackingStream']
+__all__ = ['PoseTrackTestLoop', 'PoseTrackValLoop', 'RandomStateHook',
+           'PoseTrackVisualizationHook', 'merge_loss_outputs']

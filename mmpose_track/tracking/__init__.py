@@ -1,32 +1,63 @@
 """Tracking algorithms (plain functions on numpy arrays / torch tensors) and pose trackers.
 
 See ``docs/architecture.md``: functions here have no registry and no runner; the stateful trackers
-in :mod:`.trackers` are thin classes over them, built with :func:`build_tracker`.
-"""
-from .assignment import greedy_assignment, hungarian_assignment
-from .builder import build_tracker
-from .clip_merging import merge_clip_tracklets, tracklet_similarity
-from .filters import filter_low_score_joints, short_track_remap
-from .path_search import temporal_path_search
-from .pose_merging import (baseline_merge, cluster_edge_cost, estimate_head_size, mean_shift,
-                           spatial_temporal_merge)
-from .similarity import (bbox_areas, bbox_iou_matrix, bboxes_from_keypoints, embedding_distance,
-                         keypoint_areas, keypoint_matching_similarity, keypoint_oks_matrix,
-                         oks_matrix, tie_smoothness, valid_joints)
-from .suppression import (greedy_box_generation, iou_nms, nms_from_matrix, oks_nms, person_scores,
-                          pose_nms, pose_nms_matrix, suppress_poses)
-from .trackers import (BasePoseTracker, EmbeddingTracker, IoUAppearanceTracker,
-                       IoUHungarianTracker, KeypointMatchingTracker, OKSGreedyTracker,
-                       OKSHungarianTracker)
+in :mod:`.trackers` are built from config parts (similarity, assigner, memory) with
+:func:`build_tracker`.
 
-__all__ = [
-    'build_tracker', 'oks_matrix', 'keypoint_oks_matrix', 'bbox_iou_matrix', 'bbox_areas',
-    'keypoint_areas', 'bboxes_from_keypoints', 'valid_joints', 'embedding_distance',
-    'tie_smoothness', 'keypoint_matching_similarity', 'hungarian_assignment',
-    'greedy_assignment', 'nms_from_matrix', 'oks_nms', 'iou_nms', 'pose_nms', 'pose_nms_matrix',
-    'greedy_box_generation', 'person_scores', 'suppress_poses', 'tracklet_similarity', 'merge_clip_tracklets', 'baseline_merge',
-    'mean_shift', 'spatial_temporal_merge', 'estimate_head_size', 'cluster_edge_cost',
-    'temporal_path_search', 'filter_low_score_joints', 'short_track_remap', 'BasePoseTracker',
-    'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker', 'IoUAppearanceTracker',
-    'EmbeddingTracker', 'KeypointMatchingTracker'
-]
+Importing is light: names load on first access from their module (``from mmpose_track.tracking
+import bbox_iou_matrix`` imports numpy and :mod:`.similarity` only; the trackers need
+``mmengine.registry``). Nothing here imports torch (tensors are handled when they arrive) or
+imports scipy before it is used.
+"""
+import importlib
+
+#: public name -> submodule defining it
+_EXPORTS = {
+    # trackers and their parts
+    'build_tracker': 'builder', 'build_part': 'builder',
+    'PoseTracker': 'trackers', 'PresetTracker': 'trackers', 'BasePoseTracker': 'trackers',
+    'TrackMemory': 'trackers', 'DetectionFrame': 'trackers', 'BaseSimilarity': 'trackers',
+    'OKSSimilarity': 'trackers', 'IoUSimilarity': 'trackers',
+    'IoUAppearanceSimilarity': 'trackers', 'STEmbedSimilarity': 'trackers',
+    'KeypointMatchingSimilarity': 'trackers', 'HungarianAssigner': 'trackers',
+    'GreedyAssigner': 'trackers', 'OKSGreedyTracker': 'trackers',
+    'OKSHungarianTracker': 'trackers', 'IoUHungarianTracker': 'trackers',
+    'IoUAppearanceTracker': 'trackers', 'EmbeddingTracker': 'trackers',
+    'KeypointMatchingTracker': 'trackers',
+    'VideoTrackingStream': 'video_stream', 'remap_track_ids': 'video_stream',
+    # similarities (one implementation of each quantity)
+    'bbox_iou_matrix': 'similarity', 'oks_matrix': 'similarity',
+    'oks_matrix_prepared': 'similarity', 'oks_inv_two_var': 'similarity',
+    'keypoint_oks_terms': 'similarity', 'keypoint_oks_matrix': 'similarity',
+    'bbox_areas': 'similarity', 'keypoint_areas': 'similarity',
+    'bboxes_from_keypoints': 'similarity', 'valid_joints': 'similarity',
+    'embedding_distance': 'similarity', 'tie_smoothness': 'similarity',
+    'keypoint_matching_similarity': 'similarity',
+    # assignment, suppression, offline steps
+    'hungarian_assignment': 'assignment', 'greedy_assignment': 'assignment',
+    'nms_from_matrix': 'suppression', 'oks_nms': 'suppression', 'iou_nms': 'suppression',
+    'pose_nms': 'suppression', 'pose_nms_matrix': 'suppression',
+    'greedy_box_generation': 'suppression', 'person_scores': 'suppression',
+    'suppress_poses': 'suppression',
+    'tracklet_similarity': 'clip_merging', 'merge_clip_tracklets': 'clip_merging',
+    'baseline_merge': 'pose_merging', 'mean_shift': 'pose_merging',
+    'spatial_temporal_merge': 'pose_merging', 'estimate_head_size': 'pose_merging',
+    'cluster_edge_cost': 'pose_merging',
+    'temporal_path_search': 'path_search',
+    'filter_low_score_joints': 'filters', 'short_track_remap': 'filters',
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(f'{__name__}.{module}'), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

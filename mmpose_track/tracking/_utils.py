@@ -8,17 +8,14 @@ from typing import Any, Tuple
 
 import numpy as np
 
-#: COCO-17 keypoint sigmas (``cocoapi``/``xtcocotools``), used by OKS.
-COCO_SIGMAS = np.array([
-    .26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89
-], dtype=np.float64) / 10.0
-
 EPS = float(np.spacing(1))
+_NDARRAY = np.ndarray
 
 
 def is_tensor(x: Any) -> bool:
     """True for a ``torch.Tensor`` without importing torch."""
-    return type(x).__module__.startswith('torch') and hasattr(x, 'detach')
+    t = type(x)
+    return t is not _NDARRAY and t.__module__.startswith('torch') and hasattr(x, 'detach')
 
 
 def xp_of(*arrays: Any):
@@ -32,6 +29,8 @@ def xp_of(*arrays: Any):
 
 def to_numpy(x: Any, dtype=np.float64) -> np.ndarray:
     """Tensor or array-like to a numpy array of ``dtype`` (no copy when already right)."""
+    if type(x) is _NDARRAY and x.dtype == dtype:
+        return x
     if is_tensor(x):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=dtype)
@@ -47,6 +46,7 @@ def as_like(value: Any, ref: Any):
 
 
 def clamp_min(x, v: float):
+    """``max(x, v)`` elementwise (numpy or torch)."""
     if is_tensor(x):
         return x.clamp(min=v)
     return np.maximum(x, v)
@@ -62,6 +62,8 @@ def finite_or(x, fill: float):
 
 def to_float(x):
     """Float copy-free view for numpy (float64) / tensors (keep floating dtype, else float32)."""
+    if type(x) is _NDARRAY and x.dtype == np.float64:
+        return x
     if is_tensor(x):
         return x if x.is_floating_point() else x.float()
     return np.asarray(x, dtype=np.float64)

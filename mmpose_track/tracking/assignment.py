@@ -2,18 +2,25 @@
 
 Both functions return ``(rows, cols)`` int64 index arrays of the matched pairs, rows ascending.
 A pair is only ever matched when its similarity is strictly greater than ``thr``; NaN entries are
-never matched. Torch tensors are accepted (moved to the CPU: scipy does the work).
+never matched. Torch tensors are accepted (moved to the CPU: scipy does the work). scipy.optimize
+is imported on the first Hungarian call (0.3 s: the package import stays light).
 """
 from typing import Tuple
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from ._utils import to_numpy
 
 __all__ = ['hungarian_assignment', 'greedy_assignment']
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_LSA = []  # scipy.optimize.linear_sum_assignment, once imported
+
+
+def _linear_sum_assignment():
+    if not _LSA:
+        from scipy.optimize import linear_sum_assignment
+        _LSA.append(linear_sum_assignment)
+    return _LSA[0]
 
 
 def hungarian_assignment(similarity, thr: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
@@ -32,11 +39,10 @@ def hungarian_assignment(similarity, thr: float = 0.0) -> Tuple[np.ndarray, np.n
     if sim.shape[0] == 0 or sim.shape[1] == 0:
         return _EMPTY, _EMPTY
     gain = sim - thr
-    ok = gain > 0  # False for NaN
-    gain = np.where(ok, gain, 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    keep = ok[rows, cols]
-    return rows[keep].astype(np.int64), cols[keep].astype(np.int64)
+    np.fmax(gain, 0.0, out=gain)  # inadmissible pairs (<= thr, NaN) -> 0
+    rows, cols = _linear_sum_assignment()(gain, maximize=True)
+    keep = gain[rows, cols] > 0
+    return rows[keep].astype(np.int64, copy=False), cols[keep].astype(np.int64, copy=False)
 
 
 def greedy_assignment(similarity, thr: float = 0.0,
@@ -59,14 +65,16 @@ def greedy_assignment(similarity, thr: float = 0.0,
         return _EMPTY, _EMPTY
     work = np.where(np.isnan(sim), -np.inf, sim)
     rows, cols = [], []
-    if order == 'row':
+    if order == 'row':  # rows come out ascending
         for i in range(n):
-            j = int(np.argmax(work[i]))
-            if work[i, j] > thr:
+            row = work[i]
+            j = int(row.argmax())
+            if row[j] > thr:
                 rows.append(i)
                 cols.append(j)
                 work[:, j] = -np.inf
-    elif order == 'global':
+        return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    if order == 'global':
         for _ in range(min(n, m)):
             flat = int(np.argmax(work))
             i, j = divmod(flat, m)

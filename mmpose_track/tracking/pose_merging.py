@@ -13,8 +13,6 @@ pose hypotheses per frame (one per overlapping clip). Two ways to get one pose p
 from typing import List, Sequence, Tuple, Union
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from ._utils import to_numpy
 
@@ -236,6 +234,8 @@ def spatial_temporal_merge(hypotheses: Sequence,
         r.append(offs[len(layers) - 1] + np.arange(len(last[1])))
         c.append(np.full(len(last[1]), snk))
         w.append(0.5 * (1.0 - last[3]) + eps)
+        from scipy.sparse import csr_matrix  # imported on use: keeps the package import light
+        from scipy.sparse.csgraph import dijkstra
         g = csr_matrix((np.concatenate(w), (np.concatenate(r), np.concatenate(c))),
                        shape=(n_nodes, n_nodes))
         _, pred = dijkstra(g, directed=True, indices=src, return_predecessors=True)

@@ -4,6 +4,17 @@ All functions return an ``(N, M)`` matrix between ``N`` people ``a`` (usually th
 and ``M`` people ``b`` (usually the tracks); tensors in give tensors out on the same device.
 Keypoints are ``(N, K, 3)`` (x, y, score) or ``(N, K, 2)``; boxes are ``x1, y1, x2, y2`` pixels.
 
+One implementation of each quantity, used by the whole package (trackers, suppression, clip
+merging, path search, datasets):
+
+* IoU: :func:`bbox_iou_matrix`;
+* OKS: the kernel :func:`keypoint_oks_terms` (per-keypoint terms of aligned pose pairs), reduced
+  by :func:`oks_matrix_prepared` (checked inputs: the trackers' hot path) behind
+  :func:`oks_matrix` (any inputs: resolves areas and sigmas) and :func:`keypoint_oks_matrix`
+  (the ``(N, M, K)`` terms); sigmas default to the PoseTrack18 (= COCO) sigmas of
+  :mod:`mmpose_track.structures.posetrack18_format` (pass the dataset metainfo's ``sigmas``
+  for other keypoint sets).
+
 Conventions for bad input (documented, tested):
 
 * non-finite keypoint coordinates count as missing joints (they neither help nor hurt OKS);
@@ -16,13 +27,14 @@ from typing import Optional
 
 import numpy as np
 
-from ._utils import (COCO_SIGMAS, EPS, as_like, clamp_min, finite_or, is_tensor, split_keypoints,
-                     to_float, xp_of)
+from mmpose_track.structures.posetrack18_format import NUM_KEYPOINTS, POSETRACK18_SIGMAS
+from ._utils import (EPS, as_like, clamp_min, finite_or, is_tensor, split_keypoints, to_float,
+                     to_numpy, xp_of)
 
 __all__ = [
-    'bboxes_from_keypoints', 'bbox_areas', 'keypoint_areas', 'bbox_iou_matrix',
-    'keypoint_oks_matrix', 'oks_matrix', 'embedding_distance', 'tie_smoothness',
-    'keypoint_matching_similarity', 'valid_joints'
+    'bboxes_from_keypoints', 'bbox_areas', 'keypoint_areas', 'bbox_iou_matrix', 'oks_inv_two_var',
+    'keypoint_oks_terms', 'oks_matrix_prepared', 'keypoint_oks_matrix', 'oks_matrix',
+    'embedding_distance', 'tie_smoothness', 'keypoint_matching_similarity', 'valid_joints'
 ]
 
 
@@ -79,27 +91,58 @@ def keypoint_areas(keypoints, score_thr: Optional[float] = 0.0):
 
 
 def bbox_iou_matrix(bboxes_a, bboxes_b):
-    """IoU between two sets of ``x1y1x2y2`` boxes, ``(N, M)``.
+    """Intersection over union between two sets of ``x1y1x2y2`` boxes, ``(N, M)``.
 
-    Vectorised with broadcasting. Zero-area, inverted or non-finite boxes give IoU 0.
+    ``IoU = |A ∩ B| / |A ∪ B|`` (Detect-and-Track / OGN's IoU tracker; TKMRNet Eq. 5's gate),
+    broadcast over all pairs. The one IoU of the package: numpy arrays (computed in float64) or
+    torch tensors (tensors out, on the input's device and floating dtype).
+
+    Args:
+        bboxes_a: ``(N, 4)`` boxes ``x1, y1, x2, y2``.
+        bboxes_b: ``(M, 4)`` boxes.
+
+    Returns:
+        ``(N, M)`` IoU in ``[0, 1]``. Zero-area, inverted or non-finite boxes give 0 (infinite
+        coordinates may also raise numpy's "invalid value" ``RuntimeWarning``).
     """
-    a = to_float(bboxes_a)
-    b = to_float(bboxes_b)
-    xp = xp_of(a, b)
-    if is_tensor(a) or is_tensor(b):
-        ref = a if is_tensor(a) else b
-        a, b = as_like(a, ref) if not is_tensor(a) else a, as_like(b, ref) if not is_tensor(b) else b
-    area_a = bbox_areas(a)
-    area_b = bbox_areas(b)
-    iw = clamp_min(xp.minimum(a[:, None, 2], b[None, :, 2]) - xp.maximum(a[:, None, 0], b[None, :, 0]),
-                   0.0)
-    ih = clamp_min(xp.minimum(a[:, None, 3], b[None, :, 3]) - xp.maximum(a[:, None, 1], b[None, :, 1]),
-                   0.0)
+    if is_tensor(bboxes_a) or is_tensor(bboxes_b):
+        ref = bboxes_a if is_tensor(bboxes_a) else bboxes_b
+        a = to_float(bboxes_a) if is_tensor(bboxes_a) else as_like(bboxes_a, ref)
+        b = to_float(bboxes_b) if is_tensor(bboxes_b) else as_like(bboxes_b, ref)
+        b = b.to(a.dtype)
+        xp = xp_of(a)
+    else:
+        a = np.asarray(bboxes_a, dtype=np.float64)
+        b = np.asarray(bboxes_b, dtype=np.float64)
+        xp = np
+    if a.ndim != 2 or a.shape[1] != 4 or b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f'boxes must be (N, 4) and (M, 4) x1y1x2y2, got {tuple(a.shape)} and '
+                         f'{tuple(b.shape)}')
+    # (N, M) planes, not (N, M, 2): numpy loops fast over a long last axis, slowly over 2
+    iw = xp.minimum(a[:, None, 2], b[None, :, 2])
+    iw -= xp.maximum(a[:, None, 0], b[None, :, 0])
+    ih = xp.minimum(a[:, None, 3], b[None, :, 3])
+    ih -= xp.maximum(a[:, None, 1], b[None, :, 1])
+    if xp is np:  # in place; fmax: NaN -> 0
+        np.fmax(iw, 0.0, out=iw)
+        np.fmax(ih, 0.0, out=ih)
+        area_a = np.fmax(a[:, 2] - a[:, 0], 0.0) * np.fmax(a[:, 3] - a[:, 1], 0.0)
+        area_b = np.fmax(b[:, 2] - b[:, 0], 0.0) * np.fmax(b[:, 3] - b[:, 1], 0.0)
+    else:
+        iw, ih = iw.clamp(min=0), ih.clamp(min=0)
+        area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
+        area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
     inter = iw * ih
-    union = area_a[:, None] + area_b[None, :] - inter
-    iou = inter / clamp_min(union, EPS)
-    # zero-area boxes: inter = 0 -> 0; NaN boxes -> 0
-    return finite_or(iou, 0.0)
+    union = area_a[:, None] + area_b[None, :]
+    union -= inter
+    if xp is not np:
+        return finite_or(inter / union.clamp(min=EPS), 0.0)  # NaN / inf boxes -> 0
+    np.maximum(union, EPS, out=union)
+    inter /= union
+    s = inter.sum()
+    if s == s and s != np.inf:  # all finite (the usual case): no pass to clean
+        return inter
+    return np.where(np.isfinite(inter), inter, 0.0)  # NaN / inf boxes -> 0
 
 
 def _resolve_areas(keypoints, areas, bboxes):
@@ -118,16 +161,165 @@ def _resolve_areas(keypoints, areas, bboxes):
     return clamp_min(finite_or(areas, 1.0), 1.0)
 
 
-def _inv_two_vars(sigmas, num_keypoints: int) -> np.ndarray:
+def oks_inv_two_var(sigmas=None, num_keypoints: int = NUM_KEYPOINTS) -> np.ndarray:
+    """``1 / (2 (2σ_k)²)`` per keypoint, ``(K,)``: the constant of the OKS exponent.
+
+    Args:
+        sigmas: per-keypoint OKS sigmas ``σ_k`` (the dataset metainfo's ``sigmas``); None: the
+            PoseTrack18 (= COCO) sigmas of
+            :data:`mmpose_track.structures.posetrack18_format.POSETRACK18_SIGMAS`.
+        num_keypoints: ``K``; the sigmas must have this length.
+
+    Returns:
+        float64 ``(K,)``.
+    """
     if sigmas is None:
-        if num_keypoints != len(COCO_SIGMAS):
-            raise ValueError(f'default COCO sigmas need K=17 keypoints, got K={num_keypoints}; '
-                             'pass sigmas')
-        sigmas = COCO_SIGMAS
-    sigmas = np.asarray(sigmas, dtype=np.float64)
+        if num_keypoints != len(POSETRACK18_SIGMAS):
+            raise ValueError(f'the default (PoseTrack18/COCO) sigmas need '
+                             f'K={len(POSETRACK18_SIGMAS)} keypoints, got K={num_keypoints}; '
+                             "pass sigmas (the dataset metainfo's sigmas)")
+        sigmas = POSETRACK18_SIGMAS
+    sigmas = np.asarray(to_numpy(sigmas), dtype=np.float64)
     if sigmas.shape != (num_keypoints, ):
         raise ValueError(f'sigmas must have shape ({num_keypoints},), got {sigmas.shape}')
     return 1.0 / (2.0 * (2.0 * sigmas)**2)
+
+
+def keypoint_oks_terms(kpts_a, kpts_b, areas_a, areas_b, inv_two_var):
+    """Per-keypoint OKS terms ``exp(−d_k² / (2 s² (2σ_k)²))`` of aligned pose pairs.
+
+    ``s² = (area_a + area_b) / 2`` (MMPose ``oks_iou``), ``d_k`` the distance between joint ``k``
+    of the two poses. The one OKS kernel: :func:`oks_matrix`, :func:`oks_matrix_prepared`,
+    :func:`keypoint_oks_matrix` and the trackers' parts all call it. Inputs broadcast against
+    each other: all pairs with ``kpts_a[:, None]``, ``kpts_b[None]``, ``areas_a[:, None]``,
+    ``areas_b[None]``; listed pairs with ``kpts_a[ii]``, ``kpts_b[jj]``, ``areas_a[ii]``,
+    ``areas_b[jj]``.
+
+    Args:
+        kpts_a, kpts_b: ``(..., K, 2|3)`` (only x, y are read), numpy float64 or tensors.
+        areas_a, areas_b: ``(...)`` person areas (``> 0``).
+        inv_two_var: ``(K,)`` from :func:`oks_inv_two_var`.
+
+    Returns:
+        ``(..., K)``; NaN where a coordinate of the pair is NaN.
+    """
+    d = kpts_a[..., :2] - kpts_b[..., :2]
+    d *= d
+    e = d[..., 0] + d[..., 1]
+    e *= inv_two_var
+    e *= (-2.0 / (areas_a + areas_b))[..., None]
+    if type(e) is np.ndarray:
+        return np.exp(e, out=e)
+    return e.exp_()
+
+
+def _box_gap_bound(kpts_a, kpts_b, areas_a, areas_b, inv_two_var, min_oks: float):
+    """Pairs that can reach ``OKS > min_oks``: every joint of a pose lies in the box around its
+    finite joints, so the gap ``g`` between two such boxes bounds every joint distance and
+    ``OKS <= exp(−g² · min_k inv_k / s²)``. NaN extents (no finite joint) give False."""
+    xa, xb = kpts_a[..., :2], kpts_b[..., :2]
+    ea = np.concatenate([np.fmin.reduce(xa, axis=1), np.fmax.reduce(xa, axis=1)], 1)
+    eb = np.concatenate([np.fmin.reduce(xb, axis=1), np.fmax.reduce(xb, axis=1)], 1)
+    gx = np.maximum(np.maximum(ea[:, None, 0] - eb[None, :, 2], eb[None, :, 0] - ea[:, None, 2]), 0)
+    gy = np.maximum(np.maximum(ea[:, None, 1] - eb[None, :, 3], eb[None, :, 1] - ea[:, None, 3]), 0)
+    scale = 0.5 * (areas_a[:, None] + areas_b[None, :])
+    return (gx * gx + gy * gy) * (inv_two_var.min() / scale) < -np.log(min_oks)
+
+
+def _mean_terms(e, scores_a, scores_b, vis_thr):
+    """Mean of the OKS terms ``e (..., K)`` over the joints valid in both poses (not NaN; scored
+    ``> vis_thr`` in both when given: ``scores_*`` broadcast like ``e``); 0 for a pair with
+    none."""
+    if type(e) is np.ndarray:
+        if vis_thr is None:
+            s = e.sum(-1)
+            if not np.isnan(s).any():
+                return s * (1.0 / e.shape[-1])
+            valid = ~np.isnan(e)
+        else:
+            valid = (scores_a > vis_thr) & (scores_b > vis_thr) & ~np.isnan(e)
+        return np.where(valid, e, 0.0).sum(-1) / np.maximum(valid.sum(-1), 1)
+    import torch
+    valid = ~torch.isnan(e)
+    if vis_thr is not None:
+        valid = valid & (scores_a > vis_thr) & (scores_b > vis_thr)
+    n = valid.sum(-1)
+    return torch.where(valid, e, torch.zeros_like(e)).sum(-1) / n.clamp(min=1).to(e.dtype)
+
+
+def oks_matrix_prepared(kpts_a, kpts_b, areas_a, areas_b, inv_two_var,
+                        vis_thr: Optional[float] = None, min_oks: Optional[float] = None,
+                        min_pairs_for_gating: int = 256):
+    """OKS between two sets of poses whose inputs are already checked, ``(N, M)``.
+
+    :func:`oks_matrix` resolves areas and sigmas and then calls this; trackers call it directly
+    with their prepared memory (no re-checking per frame).
+
+    Args:
+        kpts_a, kpts_b: ``(N, K, 3)`` / ``(M, K, 3)`` float64 arrays (or tensors); a joint that is
+            missing has NaN coordinates.
+        areas_a, areas_b: ``(N,)`` / ``(M,)`` person areas, ``>= 1``.
+        inv_two_var: ``(K,)`` from :func:`oks_inv_two_var`.
+        vis_thr: average only over joints scored ``> vis_thr`` in both poses (None: all).
+        min_oks: when given (``> 0``) and the matrix is large (``N·M >= min_pairs_for_gating``,
+            numpy only), pairs that cannot reach ``OKS > min_oks`` are skipped and set to 0
+            (exact for any matching with threshold ``min_oks``; the cost then grows with the
+            number of nearby pairs, not ``N·M``).
+
+    Returns:
+        ``(N, M)`` OKS (numpy float64, or a tensor for tensor inputs).
+    """
+    n, m = len(kpts_a), len(kpts_b)
+    if min_oks is None or min_oks <= 0 or n * m < min_pairs_for_gating or is_tensor(kpts_a):
+        e = keypoint_oks_terms(kpts_a[:, None], kpts_b[None], areas_a[:, None], areas_b[None],
+                               inv_two_var)
+        if vis_thr is None:
+            return _mean_terms(e, None, None, None)
+        return _mean_terms(e, kpts_a[:, None, :, 2], kpts_b[None, :, :, 2], vis_thr)
+    cand = _box_gap_bound(kpts_a, kpts_b, areas_a, areas_b, inv_two_var, min_oks)
+    ii, jj = np.nonzero(cand)
+    if len(ii) > 0.5 * n * m:
+        return oks_matrix_prepared(kpts_a, kpts_b, areas_a, areas_b, inv_two_var, vis_thr)
+    out = np.zeros((n, m))
+    if len(ii):
+        a, b = kpts_a[ii], kpts_b[jj]
+        e = keypoint_oks_terms(a, b, areas_a[ii], areas_b[jj], inv_two_var)
+        out[ii, jj] = _mean_terms(e, a[..., 2], b[..., 2], vis_thr)
+    return out
+
+
+def _prepare_oks_inputs(keypoints_a, keypoints_b, areas_a, areas_b, bboxes_a, bboxes_b, sigmas):
+    """Checked float keypoints (non-finite coordinates -> NaN), areas (>= 1) and the
+    ``inv_two_var`` of :func:`oks_inv_two_var`, numpy or (if any input is one) torch."""
+    split_keypoints(keypoints_a)  # shape checks
+    split_keypoints(keypoints_b)
+    ka, kb = to_float(keypoints_a), to_float(keypoints_b)
+    xp = xp_of(ka, kb)
+    if xp is not np:
+        ref = ka if is_tensor(ka) else kb
+        ka = ka if is_tensor(ka) else as_like(ka, ref)
+        kb = kb if is_tensor(kb) else as_like(kb, ref)
+    K = ka.shape[1]
+    if kb.shape[1] != K:
+        raise ValueError(f'keypoint counts differ: {K} vs {kb.shape[1]}')
+    inv = oks_inv_two_var(sigmas, K)
+    sa = _resolve_areas(keypoints_a, areas_a, bboxes_a)
+    sb = _resolve_areas(keypoints_b, areas_b, bboxes_b)
+    out = []
+    for k in (ka, kb):
+        if k.shape[-1] == 2:  # no scores: every joint scores 1
+            k = xp.cat([k, k[..., :1] * 0 + 1], -1) if xp is not np else \
+                np.concatenate([k, np.ones(k.shape[:-1] + (1, ))], -1)
+        fin = xp.isfinite(k[..., :2]).all(-1)
+        if not bool(fin.all()):  # inf coordinates count as missing, like NaN
+            k = k.clone() if xp is not np else k.copy()
+            k[..., :2][~fin] = float('nan')
+        out.append(k)
+    if xp is not np:
+        sa = (sa if is_tensor(sa) else as_like(sa, ka)).to(ka.dtype)
+        sb = (sb if is_tensor(sb) else as_like(sb, ka)).to(ka.dtype)
+        inv = as_like(inv, ka)
+    return out[0], out[1], sa, sb, inv
 
 
 def keypoint_oks_matrix(keypoints_a,
@@ -139,35 +331,19 @@ def keypoint_oks_matrix(keypoints_a,
                         sigmas=None):
     """Per-keypoint OKS terms ``exp(-d² / (2 s² k²))``, ``(N, M, K)``, and the joint-pair mask.
 
-    ``s²`` is the mean of the two areas (MMPose ``oks_iou``: ``(a_g + a_d) / 2``), ``k = 2σ``.
-    Joint pairs with a non-finite coordinate get 0 and ``False`` in the returned mask.
-    This is also the default per-keypoint similarity ``G_k`` for TKMRNet Eq. 5.
+    ``s²`` is the mean of the two areas (MMPose ``oks_iou``: ``(a_g + a_d) / 2``), ``k = 2σ``
+    (:func:`keypoint_oks_terms`). Joint pairs with a non-finite coordinate get 0 and ``False`` in
+    the returned mask. This is also the default per-keypoint similarity ``G_k`` for TKMRNet
+    Eq. 5. Areas and sigmas as in :func:`oks_matrix`.
 
     Returns:
         tuple: ``sim (N, M, K)`` and ``valid (N, M, K)`` (bool).
     """
-    xy_a, _ = split_keypoints(keypoints_a)
-    xy_b, _ = split_keypoints(keypoints_b)
-    xp = xp_of(xy_a, xy_b)
-    if xp is not np:
-        ref = xy_a if is_tensor(xy_a) else xy_b
-        xy_a = xy_a if is_tensor(xy_a) else as_like(xy_a, ref)
-        xy_b = xy_b if is_tensor(xy_b) else as_like(xy_b, ref)
-    K = xy_a.shape[1]
-    if xy_b.shape[1] != K:
-        raise ValueError(f'keypoint counts differ: {K} vs {xy_b.shape[1]}')
-    inv = as_like(_inv_two_vars(sigmas, K), xy_a)
-    sa = _resolve_areas(keypoints_a, areas_a, bboxes_a)
-    sb = _resolve_areas(keypoints_b, areas_b, bboxes_b)
-    if xp is not np:
-        sa, sb = as_like(sa, xy_a) if not is_tensor(sa) else sa, as_like(sb, xy_a) if not is_tensor(
-            sb) else sb
-    scale = (sa[:, None] + sb[None, :]) * 0.5 + EPS
-    dx = xy_a[:, None, :, 0] - xy_b[None, :, :, 0]
-    dy = xy_a[:, None, :, 1] - xy_b[None, :, :, 1]
-    e = (dx * dx + dy * dy) * inv / scale[..., None]
-    sim = xp.exp(-e)
-    valid = xp.isfinite(sim)
+    ka, kb, sa, sb, inv = _prepare_oks_inputs(keypoints_a, keypoints_b, areas_a, areas_b,
+                                              bboxes_a, bboxes_b, sigmas)
+    sim = keypoint_oks_terms(ka[:, None], kb[None], sa[:, None], sb[None], inv)
+    xp = xp_of(sim)
+    valid = ~xp.isnan(sim)
     sim = xp.where(valid, sim, xp.zeros_like(sim))
     return sim, valid
 
@@ -179,7 +355,8 @@ def oks_matrix(keypoints_a,
                bboxes_a=None,
                bboxes_b=None,
                sigmas=None,
-               vis_thr: Optional[float] = None):
+               vis_thr: Optional[float] = None,
+               min_oks: Optional[float] = None):
     """Object Keypoint Similarity between two sets of poses, ``(N, M)``.
 
     ``OKS = mean_k exp(-d_k² / (2 s² (2σ_k)²))`` with ``s² = (area_a + area_b) / 2``, exactly as
@@ -187,26 +364,23 @@ def oks_matrix(keypoints_a,
     The area of a person is ``areas`` if given, else the area of its box, else the area of the
     tight box around its joints (MMPose 0.x ``_get_area``), floored at 1 px².
 
-    ``vis_thr``: when given, only joints scored ``> vis_thr`` in *both* poses are averaged (this is
-    what ``oks_iou(vis_thr=...)`` intends; its implementation's ``list and list`` keeps only the
-    second mask). Joints with non-finite coordinates are always left out; a pair with no joint left
-    has OKS 0.
+    Args:
+        keypoints_a, keypoints_b: ``(N, K, 2|3)`` / ``(M, K, 2|3)`` (x, y[, score]).
+        areas_a, areas_b: ``(N,)`` / ``(M,)`` person areas, or None (see above).
+        bboxes_a, bboxes_b: ``(N, 4)`` / ``(M, 4)`` x1y1x2y2 boxes for the areas, or None.
+        sigmas: ``(K,)`` OKS sigmas (the dataset metainfo's); None: PoseTrack18 (= COCO).
+        vis_thr: when given, only joints scored ``> vis_thr`` in *both* poses are averaged (this
+            is what ``oks_iou(vis_thr=...)`` intends; its implementation's ``list and list``
+            keeps only the second mask). Joints with non-finite coordinates are always left out;
+            a pair with no joint left has OKS 0.
+        min_oks: see :func:`oks_matrix_prepared` (values ``<= min_oks`` may come back as 0).
+
+    Returns:
+        ``(N, M)`` OKS (numpy float64, or a tensor when an input is one).
     """
-    sim, valid = keypoint_oks_matrix(keypoints_a, keypoints_b, areas_a, areas_b, bboxes_a, bboxes_b,
-                                     sigmas)
-    xp = xp_of(sim)
-    if vis_thr is not None:
-        _, sc_a = split_keypoints(keypoints_a)
-        _, sc_b = split_keypoints(keypoints_b)
-        if xp is not np:
-            sc_a = sc_a if is_tensor(sc_a) else as_like(sc_a, sim)
-            sc_b = sc_b if is_tensor(sc_b) else as_like(sc_b, sim)
-        valid = valid & (sc_a[:, None, :] > vis_thr) & (sc_b[None, :, :] > vis_thr)
-        sim = xp.where(valid, sim, xp.zeros_like(sim))
-    n = valid.sum(-1)
-    if xp is np:
-        return sim.sum(-1) / np.maximum(n, 1)
-    return sim.sum(-1) / n.clamp(min=1).to(sim.dtype)
+    ka, kb, sa, sb, inv = _prepare_oks_inputs(keypoints_a, keypoints_b, areas_a, areas_b,
+                                              bboxes_a, bboxes_b, sigmas)
+    return oks_matrix_prepared(ka, kb, sa, sb, inv, vis_thr, min_oks)
 
 
 def embedding_distance(embeddings_a,

@@ -150,7 +150,8 @@ def greedy_box_generation(bboxes,
     bn = to_numpy(b)
     w = bn[:, 2] - bn[:, 0]
     h = bn[:, 3] - bn[:, 1]
-    ok = np.isfinite(bn).all(1) & (w > 0) & (h > 0) & (np.minimum(w, h) >= min_size) & np.isfinite(s)
+    ok = (np.isfinite(bn).all(1) & (w > 0) & (h > 0) & (np.minimum(w, h) >= min_size)
+          & np.isfinite(s))
     iou = to_numpy(bbox_iou_matrix(b, b))
     egt = ok & (s > score_thr)
     if not egt.any():
@@ -163,7 +164,8 @@ def greedy_box_generation(bboxes,
         if not free[leader]:
             continue
         members = order[free[order] & (iou[leader, order] >= group_iou_thr)]  # score-sorted
-        members = members if members[0] == leader else np.concatenate([[leader], members[members != leader]])
+        if members[0] != leader:
+            members = np.concatenate([[leader], members[members != leader]])
         keep.append(members[:top_n])
         free[members] = False
     keep = np.concatenate(keep)

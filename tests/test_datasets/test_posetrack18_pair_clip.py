@@ -12,7 +12,8 @@ import torch
 
 from mmpose_track.datasets.datasets import (PoseTrack18ClipDataset, PoseTrack18PairDataset,
                                             clip_frame_indices)
-from mmpose_track.datasets.transforms import ApplyToFrames, PoseTrackDataSample
+from mmpose_track.datasets.transforms import ApplyToFrames
+from mmpose_track.structures import PoseTrackDataSample
 
 
 @pytest.fixture(autouse=True)

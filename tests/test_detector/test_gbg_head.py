@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 
-import mmpose_track  # noqa: F401  (registers into MMDet)
+import mmpose_track.register_all  # noqa: F401  (registers into MMDet)
 from mmdet.registry import MODELS  # noqa: E402
 from mmpose_track.tracking import bbox_iou_matrix, greedy_box_generation
 

@@ -1,4 +1,4 @@
-"""Fixture ``F``: ``mmpose_track.evaluation.functional`` loaded by file path (no torch/mmpose)."""
+"""Fixture ``F``: ``mmpose_track.evaluation.functional`` (no torch/mmpose)."""
 import pytest
 
 from .pt_helpers import load_functional

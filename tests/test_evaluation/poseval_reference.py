@@ -5,9 +5,10 @@ A deliberately literal re-statement of poseval's logic (``convert.py`` PoseTrack
 ``evaluateTracking.computeMetrics``) and of motmetrics 1.4's ``MOTAccumulator.update`` event rule
 (carry-over of previous matches, Hungarian with "expensive edges" for the rest, SWITCH / TRANSFER /
 ASCEND / MIGRATE events, ``events['D'].sum()`` including RAW events), written in plain python
-(no pandas, shapely or motmetrics) so that it runs wherever the tests run. Quirks included: the
-last frame of each sequence is left out of MOTA, a sequence with one frame raises IndexError, a
-frame with no predictions gives placeholder ids ``[0]``/``[0]``.
+(no pandas or motmetrics) so that it runs wherever the tests run; ignore regions use shapely's
+``Polygon.contains(Point)`` point by point, as poseval's ``removeIgnoredPointsRects`` does.
+Quirks included: the last frame of each sequence is left out of MOTA, a sequence with one frame
+raises IndexError, a frame with no predictions gives placeholder ids ``[0]``/``[0]``.
 
 It was checked equal (to 1e-9) to the original poseval code running with motmetrics 1.4.0 and
 shapely 2.0.6 on 138 random cases while this module was written (see docs/evaluation.md).
@@ -91,38 +92,15 @@ def load_dirs(gt_dir, pred_dir):
     return gt_all, pr_all
 
 
-def _contains(poly, x, y):
-    """Strictly inside (boundary excluded), even-odd crossing rule as GEOS."""
-    inside = False
-    n = len(poly)
-    for k in range(n):
-        x1, y1 = poly[k - 1]
-        x2, y2 = poly[k]
-        if x1 < x and x2 < x:
-            continue
-        if x == x2 and y == y2:
-            return False
-        if y1 == y and y2 == y:
-            if min(x1, x2) <= x <= max(x1, x2):
-                return False
-            continue
-        if (y1 > y and y2 <= y) or (y2 > y and y1 <= y):
-            o = (x2 - x1) * (y - y2) - (y2 - y1) * (x - x2)
-            if o == 0:
-                return False
-            if y2 < y1:
-                o = -o
-            if o > 0:
-                inside = not inside
-    return inside
-
-
 def _drop_ignored(rects, polys):
+    """poseval ``removeIgnoredPointsRects``: drop points inside a region, then empty people
+    (regions with < 3 vertices, on which shapely fails, are skipped)."""
+    from shapely import geometry
+    polys = [geometry.Polygon([[x, y] for x, y in poly]) for poly in polys if len(poly) >= 3]
     out = []
     for r in rects:
         pts = [p for p in r['annopoints'][0]['point']
-               if not any(len(poly) >= 3 and _contains(poly, p['x'][0], p['y'][0])
-                          for poly in polys)]
+               if not any(poly.contains(geometry.Point(p['x'][0], p['y'][0])) for poly in polys)]
         if pts:
             r['annopoints'][0]['point'] = pts
             out.append(r)

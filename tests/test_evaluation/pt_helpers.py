@@ -1,8 +1,7 @@
 """Helpers for the PoseTrack evaluation tests: hand-made videos, and the functional package
-loaded by file path so that these tests run without torch/mmpose (as ``tools/eval_posetrack.py``
-loads it)."""
+(``mmpose_track.evaluation.functional``: imports neither torch nor mmpose, as
+``tools/eval_posetrack.py`` needs)."""
 import os.path as osp
-import sys
 
 import numpy as np
 
@@ -20,11 +19,19 @@ HEAD_W, HEAD_H = 30.0, 40.0  # diagonal 50 -> head size 0.6 * 50 = 30 px; PCKh@0
 
 
 def load_functional():
-    """The functional package loaded by file path, as ``tools/eval_posetrack.py`` loads it."""
-    if osp.join(ROOT, 'tools') not in sys.path:
-        sys.path.insert(0, osp.join(ROOT, 'tools'))
-    from eval_posetrack import load_functional as load
-    return load()
+    """``mmpose_track.evaluation.functional``, imported as ``tools/eval_posetrack.py`` does."""
+    import mmpose_track.evaluation.functional as F
+    return F
+
+
+def load_eval_tool():
+    """``tools/eval_posetrack.py`` as a module (its ``main(argv)``)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'eval_posetrack_tool', osp.join(ROOT, 'tools', 'eval_posetrack.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def person_pose(pid, frame=0):

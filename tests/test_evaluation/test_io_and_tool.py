@@ -1,6 +1,7 @@
 """Bad input gives a clear error or a documented result; the exporter; the command line."""
 import json
 import os
+import re
 import os.path as osp
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from .pt_helpers import ROOT, gt_ann, pred_ann, video
+from .pt_helpers import ROOT, gt_ann, load_eval_tool, pred_ann, video
 
 
 
@@ -65,6 +66,19 @@ def test_nan_coordinates_and_scores_are_missing(F):
     assert pv.frames[0].visible.sum() == 28
 
 
+def test_nan_written_by_json_is_read(F, tmp_path):
+    """``json.dump`` writes NaN as a bare ``NaN`` token (not JSON; orjson refuses it): the file is
+    read as ``json.load`` reads it and the joint is missing, with a warning."""
+    g, p = _case()
+    p['annotations'][0]['keypoints'][0] = float('nan')  # nose x of person 0, frame 0
+    gd, pd = _dirs(tmp_path, g, p)
+    with pytest.warns(UserWarning, match=r"frame 0, field 'annotations\[id=1\]'.keypoints\[nose\]"):
+        r = F.evaluate_posetrack_dirs(gd, pd, strict=True)
+    # 6 people x 15 joints, one nose missing: nose AP 5/6, every other joint 100
+    assert r['per_joint']['AP'][13] == pytest.approx(100 * 5 / 6)
+    assert r['AP']['Total'] == pytest.approx((14 * 100 + 100 * 5 / 6) / 15)
+
+
 def test_duplicate_and_large_track_ids(F):
     g, p = _case()
     p['annotations'][1]['track_id'] = p['annotations'][0]['track_id']
@@ -91,7 +105,9 @@ def test_malformed_json_and_names(F, tmp_path):
     gd, pd = _dirs(tmp_path, g, p)
     with open(osp.join(pd, '000001_mpii_test.json'), 'w') as f:
         f.write('{"images": [')
-    with pytest.raises(F.PoseTrackFormatError, match='000001_mpii_test.*malformed JSON'):
+    with pytest.raises(F.PoseTrackFormatError,
+                       match=r'malformed JSON in PoseTrack18 prediction file .*pr/000001_mpii_test'
+                             r'\.json: .* line 1 column 13 \(char 12\)'):
         F.evaluate_posetrack_dirs(gd, pd)
     bad = dict(p, categories=[dict(name='person', keypoints=['a'] * 17)])
     with pytest.raises(F.PoseTrackFormatError, match="Landmark 'right_ankle' not found"):
@@ -138,7 +154,15 @@ def test_exporter_round_trip(F):
     assert out['annotations'][0]['bbox'] == [0.0, 0.0, 10.0, 20.0]
     pv = F.parse_posetrack18(out, 'v', False)
     r = F.evaluate_posetrack([gv], [pv], strict=True)
-    assert r['MOTA']['Total'] < 100 and r['MOTA']['Wri'] == pytest.approx(100)
+    # frame 2, person 0 (track 7): scores k / 16 < 0.3 for slots 0-4, so its nose, neck and head
+    # top are written as missing: per head joint 1 miss in 8 objects, found 7 of 8 (precision 1);
+    # every other joint is perfect, and track 7 keeps its ground truth (no switch)
+    assert r['counts']['num_misses'] == [0] * 12 + [1, 1, 1]
+    assert r['counts']['num_switches'] == [0] * 15
+    for k in ('MOTA', 'AP'):
+        assert r[k]['Head'] == pytest.approx(87.5)
+        assert r[k]['Wri'] == pytest.approx(100)
+        assert r[k]['Total'] == pytest.approx((12 * 100 + 3 * 87.5) / 15)
 
 
 def test_real_files_perfect(F, shared_data):
@@ -155,7 +179,7 @@ def test_real_files_perfect(F, shared_data):
         for a in json.load(open(osp.join(REAL, name)))['annotations']:
             k = np.array(a['keypoints']).reshape(17, 3)
             n += int((np.delete(k, [3, 4], 0) != 0).any(1).sum())
-    # one ground-truth joint (003418, head_bottom at (1416, 429)) lies inside an ignore region
+    # one ground-truth joint (003418, right_knee at (1416, 429)) lies inside an ignore region
     assert sum(r['counts']['num_objects']) == n - 1
 
 
@@ -164,7 +188,7 @@ def test_command_line(tmp_path):
     p['annotations'] = [a for a in p['annotations'] if a['image_id'] != g['images'][1]['id']]
     gd, pd = _dirs(tmp_path, g, p)
     out = str(tmp_path / 'm.json')
-    env = dict(os.environ, PYTHONPATH='')
+    env = dict(os.environ, PYTHONPATH=ROOT)  # the checkout under test, installed or not
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'eval_posetrack.py'), gd, pd, '--out', out]
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert run.returncode == 0, run.stderr
@@ -186,3 +210,57 @@ def test_command_line(tmp_path):
     os.remove(osp.join(pd, '000001_mpii_test.json'))
     run = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert run.returncode == 2 and '000001_mpii_test' in run.stderr
+
+
+def _break(g, p, what):
+    """Damage one field of the ground truth ``g`` or the predictions ``p`` (frame 1)."""
+    if what == 'keypoints':
+        p['annotations'][2]['keypoints'] = p['annotations'][2]['keypoints'][:50]
+    elif what == 'scores':
+        p['annotations'][3]['scores'] = ['high'] * 17
+    elif what == 'track_id':
+        p['annotations'][2]['track_id'] = 'seven'
+    elif what == 'bbox_head':
+        del g['annotations'][2]['bbox_head']
+    elif what == 'ignore_regions':
+        g['images'][1]['ignore_regions_x'] = [[10, 20, 30]]
+        g['images'][1]['ignore_regions_y'] = [[10, 20]]
+    elif what == 'categories':
+        p['categories'] = []
+
+
+@pytest.mark.parametrize('what, side, msg', [
+    ('keypoints', 'pr', r"frame 1, field 'annotations\[id=3\]'.keypoints: 50 values"),
+    ('scores', 'pr', r"frame 1, field 'annotations\[id=4\]'.scores: not a list of numbers"),
+    ('track_id', 'pr', r"frame 1, field 'annotations\[id=3\]'.track_id: .*'seven'"),
+    ('bbox_head', 'gt', r"frame 1, field 'annotations\[id=3\]'.bbox_head: missing"),
+    ('ignore_regions', 'gt', r'frame 1: field "ignore_regions_x\[0\]" has 3 numbers'),
+    ('categories', 'pr', r"field 'categories': missing or empty"),
+])
+def test_command_names_file_frame_field(tmp_path, capsys, what, side, msg):
+    g, p = _case()
+    _break(g, p, what)
+    gd, pd = _dirs(tmp_path, g, p)
+    tool = load_eval_tool()
+    assert tool.main([gd, pd, '--out', str(tmp_path / 'm.json')]) == 2
+    err = capsys.readouterr().err.strip()
+    path = osp.join(gd if side == 'gt' else pd, '000001_mpii_test.json')
+    assert err.count('\n') == 0, err
+    assert err.startswith(f"error: {path}: video '000001_mpii_test'"), err
+    assert re.search(msg, err), err
+    assert not osp.exists(tmp_path / 'm.json')
+
+
+@pytest.mark.parametrize('text, msg', [
+    ('', 'the file is empty'), ('{"images": [', r'line 1 column 13 \(char 12\).*truncated'),
+    ('{"images": [1,, 2]}', r'line 1 column 15 \(char 14\)')])
+def test_command_malformed_json(tmp_path, capsys, text, msg):
+    g, p = _case()
+    gd, pd = _dirs(tmp_path, g, p)
+    with open(osp.join(pd, '000001_mpii_test.json'), 'w') as f:
+        f.write(text)
+    assert load_eval_tool().main([gd, pd, '--out', str(tmp_path / 'm.json')]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and re.search(
+        r'^error: malformed JSON in PoseTrack18 prediction file .*pr/000001_mpii_test.json: .*'
+        + msg, err), err

@@ -34,7 +34,7 @@ def run_overfit(num_frames=4, iters=100, seed=0, cfg_path=CFG, lr=3e-3, data_roo
     from mmengine.registry import init_default_scope
     from mmpose.registry import DATASETS, MODELS
 
-    import mmpose_track  # noqa: F401
+    import mmpose_track.register_all  # noqa: F401
     torch.manual_seed(seed)
     np.random.seed(seed)
     init_default_scope('mmpose')

@@ -177,7 +177,7 @@ def test_tiny_configs_build(path):
     from mmengine.registry import init_default_scope
     from mmpose.registry import KEYPOINT_CODECS, MODELS
 
-    import mmpose_track  # noqa: F401
+    import mmpose_track.register_all  # noqa: F401
     init_default_scope('mmpose')
     cfg = Config.fromfile(path)
     assert cfg.model.backbone.base_channels == 32 and cfg.model.backbone.init_cfg is None

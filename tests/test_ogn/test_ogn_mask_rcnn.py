@@ -13,10 +13,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from mmpose_track.codecs import offset_heatmap_targets
-from mmpose_track.models.detectors import (OGNKeypointHead, PackDetPoseInputs, WarpKeypoints,
-                                           boxes_to_heatmap_coords, extend_boxes_to_aspect,
-                                           heatmap_coords_to_image, warp_keypoints)
-from mmpose_track.models.detectors.keypoint_transforms import COCO_FLIP_INDICES
+from mmpose_track.datasets.transforms import PackDetPoseInputs, WarpKeypoints, warp_keypoints
+from mmpose_track.models.detectors import (OGNKeypointHead, boxes_to_heatmap_coords,
+                                           extend_boxes_to_aspect, heatmap_coords_to_image)
+from mmpose_track.structures.posetrack18_format import POSETRACK18_FLIP_INDICES
 
 from ._real_keypoints import SHARED, real_people
 
@@ -101,9 +101,9 @@ def test_warp_keypoints_resize_and_flip():
     k[0, :, 2] = 1
     k[0, 16, :2] = [500, 50]  # ends outside the 400-px-wide output
     scale_then_flip = np.array([[-1, 0, 400], [0, 1, 0], [0, 0, 1]]) @ np.diag([2., 2., 1.])
-    out = warp_keypoints(k, scale_then_flip, (300, 400), COCO_FLIP_INDICES)
+    out = warp_keypoints(k, scale_then_flip, (300, 400), POSETRACK18_FLIP_INDICES)
     for j in range(16):
-        src = COCO_FLIP_INDICES[j]  # the joint that lands at j's name after the mirror
+        src = POSETRACK18_FLIP_INDICES[j]  # the joint that lands at j's name after the mirror
         if src == 16:
             continue
         np.testing.assert_allclose(out[0, j, :2], [400 - 2 * k[0, src, 0], 100])
@@ -119,7 +119,7 @@ def test_keypoints_through_mmdet_pipeline_on_real_frame():
     from mmcv.transforms import LoadImageFromFile
     from mmdet.datasets.transforms import RandomFlip, Resize
 
-    from mmpose_track.models.detectors import LoadAnnotationsWithKeypoints
+    from mmpose_track.datasets.transforms import LoadAnnotationsWithKeypoints
     root = osp.join(SHARED, 'posetrack18')
     ann = json.load(open(osp.join(root, 'annotations', 'test_posetrack18_val.json')))
     img = ann['images'][0]
@@ -140,7 +140,7 @@ def test_keypoints_through_mmdet_pipeline_on_real_frame():
     assert got.shape == (len(people), 17, 3)
     sx = 640 / img['width']
     for i, inst in enumerate(instances):
-        src = inst['keypoints'][list(COCO_FLIP_INDICES)]
+        src = inst['keypoints'][list(POSETRACK18_FLIP_INDICES)]
         vis = src[:, 2] > 0
         np.testing.assert_allclose(got[i, vis, 0], 640 - src[vis, 0] * sx, atol=1e-2)
         np.testing.assert_allclose(got[i, vis, 1], src[vis, 1] * sx, atol=1e-2)
@@ -154,7 +154,7 @@ def test_keypoints_through_mmdet_pipeline_on_real_frame():
 
 
 def test_det_dataset_keypoints_and_video_order(tiny_synthetic):
-    from mmpose_track.models.detectors import PoseTrack18DetDataset
+    from mmpose_track.datasets.datasets import PoseTrack18DetDataset
     ann_file = osp.join(tiny_synthetic, 'annotations', 'posetrack18_val.json')
     raw = json.load(open(ann_file))
     ds = PoseTrack18DetDataset(ann_file=ann_file, data_root=tiny_synthetic,
@@ -182,7 +182,7 @@ def test_det_dataset_keypoints_and_video_order(tiny_synthetic):
 
 def _tiny_model(row='c'):
     from mmdet.registry import MODELS
-    import mmpose_track  # noqa: F401
+    import mmpose_track.register_all  # noqa: F401
     cfg = Config.fromfile(TINY.format(row))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -198,37 +198,70 @@ def _batch(tiny_synthetic, cfg, split='train'):
     return [ds[i] for i in range(2)]
 
 
-@pytest.mark.parametrize('row', ['fair', 'c'])
-def test_tiny_model_losses_and_predictions(tiny_synthetic, row):
+def test_tiny_fair_loss_is_log_hw_for_uniform_logits(tiny_synthetic):
+    """Row FAIR's keypoint loss is the spatial softmax cross-entropy (Mask R-CNN's): with the
+    last deconv zeroed the logits are uniform, so every (RoI, visible keypoint) term is
+    ``log(H W)`` whatever the sampled RoIs and targets."""
     from mmengine.dataset import pseudo_collate
-    model, cfg = _tiny_model(row)
+    model, cfg = _tiny_model('fair')
+    head = model.roi_head.keypoint_head
+    torch.nn.init.zeros_(head.heatmap_deconv.weight)
+    torch.nn.init.zeros_(head.heatmap_deconv.bias)
     data = model.data_preprocessor(pseudo_collate(_batch(tiny_synthetic, cfg)), training=True)
     losses = model(**data, mode='loss')
-    assert 'loss_keypoint' in losses and ('loss_keypoint_offset' in losses) == (row == 'c')
-    total = sum(v for k, v in losses.items() if 'loss' in k and torch.is_tensor(v))
-    assert torch.isfinite(total)
-    total.backward()
-    head = model.roi_head.keypoint_head
-    assert head.heatmap_deconv.weight.grad.abs().sum() > 0
-    if row == 'c':
-        assert head.offset_deconv.weight.grad.abs().sum() > 0
+    W, H = head.heatmap_size
+    assert losses['loss_keypoint'].item() == pytest.approx(float(np.log(W * H)), rel=1e-5)
+    assert 'loss_keypoint_offset' not in losses
 
+
+def test_tiny_row_c_losses_train_their_own_branch(tiny_synthetic):
+    """Row c: the heatmap loss trains the heatmap branch only and the offset loss the offset
+    branch only (two convolutions on shared features, Sec. 3.1.2); both reach the shared
+    layers."""
+    from mmengine.dataset import pseudo_collate
+    model, cfg = _tiny_model('c')
+    head = model.roi_head.keypoint_head
+    data = model.data_preprocessor(pseudo_collate(_batch(tiny_synthetic, cfg)), training=True)
+    for name, own, other in (('loss_keypoint', head.heatmap_deconv, head.offset_deconv),
+                             ('loss_keypoint_offset', head.offset_deconv, head.heatmap_deconv)):
+        model.zero_grad(set_to_none=True)
+        losses = model(**data, mode='loss')
+        losses[name].backward()
+        assert own.weight.grad is not None and own.weight.grad.abs().max() > 0, name
+        assert other.weight.grad is None or not other.weight.grad.any(), name
+        shared = [p for n, p in head.named_parameters() if 'deconv' not in n]
+        assert shared and any(p.grad is not None and p.grad.any() for p in shared), name
+
+
+@pytest.mark.parametrize('row', ['fair', 'c'])
+def test_tiny_model_predictions(tiny_synthetic, row):
+    """An untrained model still detects: with the R-CNN score floor at 0 every proposal's
+    softmax person score passes (scores are > 0), so each frame has people. Without offsets
+    (row FAIR, RoI = box) each keypoint is the centre of a heatmap bin of its box."""
+    from mmengine.dataset import pseudo_collate
+    model, cfg = _tiny_model(row)
     model.eval()
-    model.test_cfg.rcnn.score_thr = 0.0  # an untrained detector: keep whatever it finds
+    model.test_cfg.rcnn.score_thr = 0.0
     vdata = model.data_preprocessor(pseudo_collate(_batch(tiny_synthetic, cfg, 'val')), False)
     with torch.no_grad():
         out = model(**vdata, mode='predict')
+    head = model.roi_head.keypoint_head
     for s in out:
         p = s.pred_instances
         n = len(p)
+        assert 0 < n <= cfg.model.test_cfg.rcnn.max_per_img
         assert p.keypoints.shape == (n, 17, 2) and p.keypoint_scores.shape == (n, 17)
         assert {'video_id', 'frame_idx'} <= set(s.metainfo)
-        assert torch.isfinite(p.keypoints).all()
-        if n and row == 'fair':  # no offsets, RoI = box: every keypoint is a bin centre inside
-            x, y = p.keypoints[..., 0], p.keypoints[..., 1]  # its box (both rescaled alike)
+        if row == 'fair':  # keypoints and boxes rescaled alike: bin centres of the box
+            W, H = head.heatmap_size
             b = p.bboxes[:, None]
-            assert ((x >= b[..., 0] - 1e-3) & (x <= b[..., 2] + 1e-3)).all()
-            assert ((y >= b[..., 1] - 1e-3) & (y <= b[..., 3] + 1e-3)).all()
+            u = (p.keypoints[..., 0] - b[..., 0]) / (b[..., 2] - b[..., 0]) * W - 0.5
+            v = (p.keypoints[..., 1] - b[..., 1]) / (b[..., 3] - b[..., 1]) * H - 0.5
+            for c, size in ((u, W), (v, H)):
+                assert torch.allclose(c, c.round(), atol=1e-3)
+                assert ((c.round() >= 0) & (c.round() <= size - 1)).all()
+        else:
+            assert torch.isfinite(p.keypoints).all()
 
 
 def test_no_positive_roi_gives_zero_keypoint_loss(tiny_synthetic):
@@ -296,7 +329,7 @@ def test_train_then_test_tracks_and_scores(tiny_synthetic, tmp_path):
 
 
 def test_det_dataset_malformed_keypoints_are_named(tiny_synthetic, tmp_path):
-    from mmpose_track.models.detectors import PoseTrack18DetDataset
+    from mmpose_track.datasets.datasets import PoseTrack18DetDataset
     raw = json.load(open(osp.join(tiny_synthetic, 'annotations', 'posetrack18_val.json')))
     raw['annotations'][0]['keypoints'] = raw['annotations'][0]['keypoints'][:50]
     del raw['annotations'][1]['keypoints']

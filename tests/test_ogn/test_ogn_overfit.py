@@ -1,5 +1,6 @@
 """A tiny stride-16 OGN overfits a handful of synthetic frames (GT boxes) to high AP, and its
-offsets beat the plain argmax of the same network's heatmaps (the paper's point, measured)."""
+offsets beat the plain argmax of the same network's heatmaps (the paper's point, measured).
+Speed is not a test: ``python benchmarks/bench_train_step.py CONFIG`` measures training steps."""
 from ._overfit import run_overfit
 
 
@@ -10,4 +11,3 @@ def test_tiny_ogn_overfits(tiny_synthetic):
     assert res['offset']['pck05'] >= 0.9, res
     # stride 16: decoding with offsets removes most of the quantisation error
     assert res['offset']['mean_err_px'] < 0.5 * res['argmax']['mean_err_px'], res
-    assert res['train_time_s'] < 60

@@ -3,7 +3,7 @@ import os.path as osp
 
 import numpy as np
 
-import mmpose_track  # noqa: F401  (registers)
+import mmpose_track.register_all  # noqa: F401  (registers)
 from mmdet.registry import DATASETS, TRANSFORMS
 from mmengine.registry import DefaultScope
 
@@ -32,7 +32,8 @@ def test_real_posetrack18_files(shared_data):
                 min_instances=1, skip_missing_images=True,
                 pipeline=[dict(type='LoadImageFromFile'), dict(type='CropPersonBox', size=CROP),
                            dict(type='PackReIDInputs')])
-    assert len(ds) > 0
+    # the shared data's README: 1 + 2 + 11 people (tracks 0 / 0-1 / 0-10), each in one frame
+    assert len(ds) == ds.num_identities == 14
     labels = np.array([int(ds.get_data_info(i)['gt_label']) for i in range(len(ds))])
     # contiguous identity indices, one per (video, track_id)
     assert set(labels.tolist()) == set(range(ds.num_identities))
@@ -46,11 +47,12 @@ def test_real_posetrack18_files(shared_data):
 
 
 def test_real_files_min_instances_drops_singletons(shared_data):
+    """Every identity of the shared files is seen once: ``min_instances=2`` (what triplets need)
+    drops them all."""
     root = osp.join(shared_data, 'posetrack18') + '/'
     all_ids = _build(data_root=root, ann_file='annotations/val/', min_instances=1, pipeline=[])
-    strict = _build(data_root=root, ann_file='annotations/val/', min_instances=10 ** 6,
-                    pipeline=[])
-    assert len(all_ids) > 0 and len(strict) == 0
+    strict = _build(data_root=root, ann_file='annotations/val/', min_instances=2, pipeline=[])
+    assert len(all_ids) == 14 and len(strict) == 0
 
 
 def test_synthetic_triplet_batches(tiny_synthetic):

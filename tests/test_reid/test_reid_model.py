@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
-import mmpose_track  # noqa: F401
+import mmpose_track.register_all  # noqa: F401
 from mmdet.registry import DATASETS, MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,9 +38,17 @@ def test_configs_build():
     assert full.model.head.loss_triplet.type == 'TripletLoss'
     assert full.model.neck.type == 'GlobalAveragePooling'
     tiny = Config.fromfile(TINY)
-    model = _model(tiny, 4)
-    emb = model(torch.randn(2, 3, 64, 32), mode='tensor')
-    assert emb.shape == (2, tiny.model.head.out_channels)
+    model = _model(tiny, 4).eval()
+    x = torch.randn(3, 3, 64, 32)
+    with torch.no_grad():
+        emb = model(x, mode='tensor')
+        alone = model(x[1:2], mode='tensor')
+        flipped_batch = model(x.flip(0), mode='tensor')
+    assert emb.shape == (3, tiny.model.head.out_channels)
+    # one embedding per crop, independent of the rest of the batch (eval mode)
+    torch.testing.assert_close(alone[0], emb[1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(flipped_batch, emb.flip(0), rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(emb[0], emb[1])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS as POSE_MODELS
 from mmpose.structures import PoseDataSample
 
-import mmpose_track  # noqa: F401
+import mmpose_track.register_all  # noqa: F401
 from mmdet.registry import TRANSFORMS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -47,22 +47,43 @@ def test_configs():
 
 
 def test_predict_adds_embeddings():
+    """Each person's embedding is the ReID model's embedding of the training crop
+    (``CropPersonBox``) of its own box in its own input, whatever the batch order."""
     model = _wrapper()
-    samples = [_sample((100, 120), (75, 100), (70, 80, 130, 160)),
-               _sample((200, 100), (60, 80), (180, 70, 220, 130)),
-               _sample((50, 60), (40, 53), (40, 40, 60, 80))]
-    inputs = torch.randint(0, 255, (3, 3, 128, 96)).float()
-    with torch.no_grad():
-        data = model.data_preprocessor(dict(inputs=list(inputs.to(torch.uint8)),
-                                            data_samples=samples), False)
-        out = model(**data, mode='predict')
+    boxes = [(70, 80, 130, 160), (180, 70, 220, 130), (40, 40, 60, 80)]
+    centers, scales = [(100, 120), (200, 100), (50, 60)], [(75, 100), (60, 80), (40, 53)]
+    inputs = torch.randint(0, 255, (3, 3, 128, 96)).to(torch.uint8)
+
+    def predict(order):
+        samples = [_sample(centers[i], scales[i], boxes[i]) for i in order]
+        with torch.no_grad():
+            data = model.data_preprocessor(dict(inputs=[inputs[i] for i in order],
+                                                data_samples=samples), False)
+            return model(**data, mode='predict')
+
+    out = predict([0, 1, 2])
     D = model.reid.head.out_channels
     assert len(out) == 3
-    for s in out:
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        crop = TRANSFORMS.build(dict(type='CropPersonBox', size=(32, 64)))
+    for i, s in enumerate(out):
         emb = s.pred_instances.embeddings
         assert isinstance(emb, np.ndarray) and emb.shape == (1, D)
         assert s.pred_instances.keypoints.shape == (1, 17, 2)
-    assert not np.allclose(out[0].pred_instances.embeddings, out[1].pred_instances.embeddings)
+        # the box in the pose input's pixels: the input spans center +- scale / 2
+        c, sc = np.array(centers[i], np.float32), np.array(scales[i], np.float32)
+        b = np.array(boxes[i], np.float32).reshape(2, 2)
+        b_in = ((b - (c - sc / 2)) * np.array([96, 128]) / sc).reshape(4)
+        img = inputs[i].permute(1, 2, 0).numpy().astype(np.float32)  # BGR, as given
+        ref = crop.transform(dict(img=img.copy(), bbox=b_in))['img']
+        x = model.reid.data_preprocessor.normalize(torch.from_numpy(ref).permute(2, 0, 1)[None])
+        with torch.no_grad():
+            want = model.reid.embed(x).numpy()
+        assert np.linalg.norm(emb - want) < 0.1 * np.linalg.norm(want), i
+    shuffled = predict([2, 0, 1])
+    for j, i in enumerate([2, 0, 1]):
+        np.testing.assert_allclose(shuffled[j].pred_instances.embeddings,
+                                   out[i].pred_instances.embeddings, rtol=1e-4, atol=1e-5)
     # the ReID part is frozen and stays in eval mode when the pose model trains
     model.train()
     assert not model.reid.training and model.pose_estimator.training

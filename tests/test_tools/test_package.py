@@ -65,7 +65,7 @@ def test_every_config_loads(cfg):
     config = Config.fromfile(cfg)
     if '/_base_/' in cfg or '/trackers/' in cfg:
         return
-    assert config.custom_imports['imports'] == ['mmpose_track']
+    assert config.custom_imports['imports'] == ['mmpose_track.register_all']
     # person detectors and ReID models are MMDet models; everything else runs in MMPose's scope
     mmdet_model = '/detectors/' in cfg or '/reid/' in cfg or '_mask-rcnn' in cfg
     assert config.default_scope == ('mmdet' if mmdet_model else 'mmpose')
@@ -79,3 +79,32 @@ def test_tiny_config_inherits_full_one():
     assert tiny.model.head.loss == full.model.head.loss
     assert tiny.test_cfg.type == full.test_cfg.type == 'PoseTrackTestLoop'
     assert tiny.test_cfg.tracker == full.test_cfg.tracker
+
+
+def test_package_import_is_light():
+    """``import mmpose_track`` (and its numpy-only parts) loads neither torch nor the OpenMMLab
+    model stack; registration is explicit."""
+    code = ('import sys, mmpose_track, mmpose_track.utils, mmpose_track.datasets.synthetic, '
+            'mmpose_track.tracking.video_stream, mmpose_track.structures.posetrack18_format; '
+            "print(sorted(m for m in ('torch', 'mmpose', 'mmdet', 'mmcv', 'mmengine.runner') "
+            'if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == '[]'
+
+
+def test_register_all_modules_registers_and_sets_scope():
+    code = ('from mmpose_track.utils import register_all_modules; register_all_modules(); '
+            'from mmengine.registry import DefaultScope; '
+            'from mmpose.registry import HOOKS, LOOPS, METRICS, VISUALIZERS; '
+            'from mmdet.registry import DATASETS, MODELS, TRANSFORMS; '
+            'names = [LOOPS.get("PoseTrackTestLoop"), METRICS.get("PoseTrackMetric"), '
+            'HOOKS.get("PoseTrackVisualizationHook"), VISUALIZERS.get("PoseTrackLocalVisualizer"), '
+            'DATASETS.get("PoseTrack18DetDataset"), MODELS.get("PersonReID"), '
+            'TRANSFORMS.get("CropPersonBox")]; '
+            'print(DefaultScope.get_current_instance().scope_name, '
+            '[n.__module__.split(".")[1] for n in names])')
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split('\n')[-2] == ("mmpose ['engine', 'evaluation', 'engine', 'visualization', "
+                                   "'datasets', 'models', 'datasets']")

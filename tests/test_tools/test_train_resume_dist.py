@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-import mmpose_track  # noqa: F401  (allow-lists the globals of our checkpoints for torch.load)
+import mmpose_track.register_all  # noqa: F401  (allow-lists our checkpoints' globals)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', 'baseline', 'td-hm_res18-tiny_synthetic-128x96.py')
@@ -84,7 +84,7 @@ def test_resume_refuses_untrusted_pickles(tmp_path):
 
 @pytest.mark.slow
 def test_dist_train_two_processes_agree(tmp_path, tiny_synthetic):
-    extra = ("custom_imports = dict(imports=['mmpose_track', 'mmpose_track_test_hooks'],"
+    extra = ("custom_imports = dict(imports=['mmpose_track.register_all', 'mmpose_track_test_hooks'],"
              " allow_failed_imports=False)\n"
              "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RandomStateHook'),"
              " dict(type='ParamChecksumHook')]\n")

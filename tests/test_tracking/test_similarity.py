@@ -99,7 +99,12 @@ def test_embedding_distance():
     np.testing.assert_allclose(d, ref, rtol=1e-9)
     np.testing.assert_allclose(embedding_distance(a, b, squared=True), ref**2, rtol=1e-9)
     dn = embedding_distance(a, b, normalize=True)
-    assert (dn >= 0).all() and (dn <= 2 + 1e-9).all()
+    na = a / np.linalg.norm(a, axis=1, keepdims=True)
+    nb = b / np.linalg.norm(b, axis=1, keepdims=True)
+    np.testing.assert_allclose(dn, np.sqrt(((na[:, None] - nb[None])**2).sum(-1)), rtol=1e-9)
+    # opposite directions are 2 apart, the same direction at any length 0
+    np.testing.assert_allclose(embedding_distance([[1., 0.]], [[-3., 0.], [5., 0.]],
+                                                  normalize=True), [[2.0, 0.0]], atol=1e-12)
 
 
 def test_tie_smoothness_eq9_explicit():
@@ -151,3 +156,73 @@ def test_torch_tensors_in_tensors_out():
     T = torch.randn(3, 4, 2, dtype=torch.float64)
     np.testing.assert_allclose(tie_smoothness(T, T[:2]).numpy(),
                                tie_smoothness(T.numpy(), T[:2].numpy()), atol=1e-9)
+
+
+def _iou_loop(a, b):
+    """IoU by explicit loops (degenerate or non-finite boxes: 0)."""
+    out = np.zeros((len(a), len(b)))
+    for i, p in enumerate(a):
+        for j, q in enumerate(b):
+            if not (np.isfinite(p).all() and np.isfinite(q).all()):
+                continue
+            iw = max(0.0, min(p[2], q[2]) - max(p[0], q[0]))
+            ih = max(0.0, min(p[3], q[3]) - max(p[1], q[1]))
+            ap = max(0.0, p[2] - p[0]) * max(0.0, p[3] - p[1])
+            aq = max(0.0, q[2] - q[0]) * max(0.0, q[3] - q[1])
+            union = ap + aq - iw * ih
+            out[i, j] = iw * ih / union if union > 0 else 0.0
+    return out
+
+
+def test_iou_matches_loop_reference_numpy_and_torch():
+    import torch
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 100, (30, 4))
+    a[:, 2:] = a[:, :2] + rng.uniform(-5, 60, (30, 2))  # some inverted
+    b = a[rng.permutation(30)[:20]] + rng.normal(0, 5, (20, 4))
+    a[3, 1] = np.nan
+    a[4, 2] = np.inf
+    b[5] = [-np.inf, 0., np.inf, 0.]  # inf * 0 area
+    ref = _iou_loop(a, b)
+    with np.errstate(invalid='ignore'):  # inf * 0 inside: numpy's warning, result 0
+        got = bbox_iou_matrix(a, b)
+    assert (ref > 0.2).sum() > 10  # overlapping pairs exist
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+    t = bbox_iou_matrix(torch.tensor(a), torch.tensor(b))
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.float64
+    np.testing.assert_allclose(t.numpy(), ref, rtol=1e-12, atol=0)
+    # mixed numpy / tensor inputs give a tensor of the tensor's dtype
+    t32 = bbox_iou_matrix(a[:5], torch.tensor(b, dtype=torch.float32))
+    assert t32.dtype == torch.float32
+    np.testing.assert_allclose(t32.numpy(), ref[:5], atol=1e-6)
+    with pytest.raises(ValueError, match=r'\(N, 4\)'):
+        bbox_iou_matrix(np.zeros((2, 5)), b)
+
+
+def test_oks_infinite_coordinates_count_as_missing():
+    # an infinite coordinate is a missing joint (like NaN), not a joint with OKS term 0
+    a = _pose(3)
+    b = a.copy()
+    b[..., :2] += 3.0
+    full = keypoint_oks_matrix(a, b, [400.], [400.])[0][0, 0]
+    a_inf = a.copy()
+    a_inf[0, 5, 0] = np.inf
+    assert oks_matrix(a_inf, b, [400.], [400.])[0, 0] == pytest.approx(np.delete(full, 5).mean())
+    sim, valid = keypoint_oks_matrix(a_inf, b, [400.], [400.])
+    assert not valid[0, 0, 5] and sim[0, 0, 5] == 0 and valid[0, 0].sum() == 16
+
+
+def test_oks_kernel_pairs_equal_dense_and_two_column_keypoints():
+    from mmpose_track.tracking import keypoint_oks_terms, oks_inv_two_var
+    a, b = _pose(4, 3), _pose(5, 4)
+    areas_a, areas_b = np.array([900., 1600., 2500.]), np.array([400., 800., 1200., 3000.])
+    inv = oks_inv_two_var(None, 17)
+    np.testing.assert_allclose(inv, 1 / (2 * (2 * SIG)**2))
+    dense = keypoint_oks_terms(a[:, None], b[None], areas_a[:, None], areas_b[None], inv)
+    ii, jj = np.array([0, 2, 1]), np.array([3, 0, 0])
+    pairs = keypoint_oks_terms(a[ii], b[jj], areas_a[ii], areas_b[jj], inv)
+    np.testing.assert_array_equal(pairs, dense[ii, jj])
+    # (N, K, 2) keypoints: every joint scores 1 (vis_thr below 1 keeps all, above drops all)
+    np.testing.assert_allclose(oks_matrix(a[..., :2], b[..., :2], areas_a, areas_b, vis_thr=0.5),
+                               dense.mean(-1), rtol=1e-12)
+    assert (oks_matrix(a[..., :2], b[..., :2], areas_a, areas_b, vis_thr=1.0) == 0).all()

@@ -1,3 +1,6 @@
+"""tools/track.py and its library (mmpose_track.apis.tracking): tracked files keep every
+annotation, ids follow the people (ground truth ``gt_person``), bad input stops with one line
+naming the file, the id and the field."""
 import importlib.util
 import json
 import os
@@ -8,11 +11,16 @@ import sys
 import numpy as np
 import pytest
 
+from mmpose_track.apis.tracking import compact_ids, frame_order, track_video
+from mmpose_track.structures.posetrack18_format import PoseTrackFormatError
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'track.py')
+OKS_HUNGARIAN = osp.join(ROOT, 'configs', 'trackers', 'oks_hungarian.py')
 
 
 def _load_tool():
+    """The command's module (tools/ is not a package)."""
     spec = importlib.util.spec_from_file_location('track_tool', TOOL)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -110,45 +118,221 @@ def test_track_tool_all_configs(dets_dir, tmp_path, cfg):
     _check(dets_dir, out, expect_consistent=cfg in ('iou_hungarian', 'iou_appearance'))
 
 
-def test_track_tool_options_and_errors(dets_dir, tmp_path):
+def test_track_tool_options_and_errors(dets_dir, tmp_path, capsys):
     tool = _load_tool()
     out = tmp_path / 'pred'
-    cfg = osp.join(ROOT, 'configs', 'trackers', 'oks_hungarian.py')
-    assert tool.main([str(dets_dir), '--tracker', cfg, '--out', str(out),
+    assert tool.main([str(dets_dir), '--tracker', OKS_HUNGARIAN, '--out', str(out),
                       '--joint-score-thr', '0.5']) == 0
+    src = {a['id']: a for a in json.load(open(dets_dir / '000001_mpii_test.json'))['annotations']}
     res = json.load(open(out / '000001_mpii_test.json'))
     for a in res['annotations']:
         kp = np.asarray(a['keypoints']).reshape(-1, 3)
-        assert ((kp[:, 2] == 0) | (kp[:, 2] >= 0.5)).all()
-        assert [s == 0 for s in a['scores']] == list(kp[:, 2] == 0)
-    with pytest.raises(SystemExit):
-        tool.main([str(tmp_path / 'nope'), '--tracker', cfg, '--out', str(out)])
+        orig = np.asarray(src[a['id']]['keypoints']).reshape(-1, 3)
+        low = orig[:, 2] < 0.5
+        np.testing.assert_array_equal(kp[:, 2], np.where(low, 0, orig[:, 2]))
+        np.testing.assert_array_equal(kp[:, :2], orig[:, :2])
+        assert a['scores'] == [0.0 if z else s for s, z in zip(src[a['id']]['scores'], low)]
+    capsys.readouterr()
+    assert tool.main([str(tmp_path / 'nope'), '--tracker', OKS_HUNGARIAN, '--out',
+                      str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f'track.py: error: not a folder: {tmp_path / "nope"}'
     (tmp_path / 'emptydir').mkdir()
-    with pytest.raises(SystemExit):
-        tool.main([str(tmp_path / 'emptydir'), '--tracker', cfg, '--out', str(out)])
+    assert tool.main([str(tmp_path / 'emptydir'), '--tracker', OKS_HUNGARIAN, '--out',
+                      str(out)]) == 2
+    assert 'no .json files in' in capsys.readouterr().err
+    assert tool.main([str(dets_dir), '--tracker', str(tmp_path / 'none.py'), '--out',
+                      str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'none.py' in err
+
+
+def test_drop_short_tracks_removes_exactly_the_short_tracks(tmp_path):
+    """A person seen in 2 frames of 12 is a track of length 2: with min_track_length 3 its
+    annotations go, everyone else's stay."""
+    from mmpose_track.tracking import build_tracker
+    rng = np.random.default_rng(1)
+    drop = {(f, 1) for f in range(12) if f not in (4, 5)}
+    video = _video(1, 12, [(100, 2), (600, 0)], rng, drop)
+    tracker = build_tracker(dict(type='OKSHungarianTracker', num_frames_retain=5,
+                                 min_track_length=3))
+    res = track_video(video, tracker, drop_short=True)
+    kept = sorted(a['id'] for a in res['annotations'])
+    assert kept == sorted(a['id'] for a in video['annotations'] if a['gt_person'] == 0)
+    assert len({a['track_id'] for a in res['annotations']}) == 1
+
+
+# ------------------------------------------------------------------------------ bad input
+def _one_video(tmp_path, rng_seed=0):
+    d = tmp_path / 'dets'
+    d.mkdir(exist_ok=True)
+    video = _video(7, 4, [(100, 2), (500, -2)], np.random.default_rng(rng_seed))
+    return d, video
+
+
+def _run_bad(tmp_path, capsys, name, content, *extra):
+    """Run the command on one bad file; it must exit 2 with one line and write nothing."""
+    d = tmp_path / 'dets'
+    d.mkdir(exist_ok=True)
+    path = d / name
+    if isinstance(content, (bytes, str)):
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    else:
+        path.write_text(json.dumps(content))
+    out = tmp_path / 'pred'
+    capsys.readouterr()
+    rc = _load_tool().main([str(d), '--tracker', OKS_HUNGARIAN, '--out', str(out), *extra])
+    cap = capsys.readouterr()
+    assert rc == 2, cap
+    lines = cap.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith('track.py: error: '), cap.err
+    assert 'Traceback' not in cap.err and cap.out == ''
+    assert str(path) in lines[0]
+    assert not out.exists() or not os.listdir(out)  # nothing written
+    return lines[0]
+
+
+def _bad_ann(video, **changes):
+    """The video with its first annotation changed (``None`` removes a field); that
+    annotation's id."""
+    video = json.loads(json.dumps(video))
+    ann = video['annotations'][0]
+    for k, v in changes.items():
+        if v is None:
+            ann.pop(k, None)
+        else:
+            ann[k] = v
+    return video, ann['id']
+
+
+def test_truncated_and_empty_files(tmp_path, capsys):
+    _, video = _one_video(tmp_path)
+    text = json.dumps(video)
+    msg = _run_bad(tmp_path, capsys, 'a.json', text[:len(text) // 2])
+    assert 'malformed JSON' in msg and 'truncated' in msg
+    (tmp_path / 'dets' / 'a.json').unlink()
+    msg = _run_bad(tmp_path, capsys, 'b.json', '')
+    assert 'empty' in msg
+    (tmp_path / 'dets' / 'b.json').unlink()
+    msg = _run_bad(tmp_path, capsys, 'c.json', [1, 2])
+    assert 'PoseTrack18 object' in msg
+
+
+@pytest.mark.parametrize('field,value,words', [
+    ('keypoints', list(range(50)), ['"keypoints"', '51 numbers', 'got 50']),
+    ('keypoints', ['a'] * 51, ['"keypoints"', 'must hold numbers']),
+    ('keypoints', None, ['missing field "keypoints"']),
+    ('score', 'high', ['"score"', 'finite number']),
+    ('score', [0.5], ['"score"', 'finite number']),
+    ('bbox', [1, 2, 3], ['"bbox"', '4 numbers']),
+    ('bbox', [1, 2, -3, 4], ['"bbox"', 'negative']),
+    ('image_id', 123, ['"image_id"', '123', 'cannot be placed in a frame']),
+    ('image_id', None, ['missing field "image_id"', 'cannot be placed in a frame']),
+])
+def test_malformed_annotation_is_named(tmp_path, capsys, field, value, words):
+    _, video = _one_video(tmp_path)
+    bad, ann_id = _bad_ann(video, **{field: value})
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad)
+    assert f'annotation id {ann_id}' in msg
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_nan_score_in_file_is_named(tmp_path, capsys):
+    """NaN as Python's ``json`` writes it (a bare ``NaN`` token, which ``json`` reads back)."""
+    _, video = _one_video(tmp_path)
+    bad, ann_id = _bad_ann(video, score=float('nan'))
+    msg = _run_bad(tmp_path, capsys, 'v.json', json.dumps(bad))
+    assert f'annotation id {ann_id}' in msg and '"score"' in msg
+
+
+def test_nan_score_and_keypoint_are_named():
+    from mmpose_track.tracking import build_tracker
+    video = _video(7, 4, [(100, 2), (500, -2)], np.random.default_rng(0))
+    tracker = build_tracker(OKS_HUNGARIAN)
+    bad, ann_id = _bad_ann(video, score=float('nan'))
+    with pytest.raises(PoseTrackFormatError,
+                       match=rf'^mem.json: annotation id {ann_id} .*"score" must be a finite'):
+        track_video(bad, tracker, source='mem.json')
+    kp = list(video['annotations'][0]['keypoints'])
+    kp[4] = float('inf')
+    bad, ann_id = _bad_ann(video, keypoints=kp)
+    with pytest.raises(PoseTrackFormatError,
+                       match=rf'^mem.json: annotation id {ann_id} .*"keypoints" holds non-finite'):
+        track_video(bad, tracker, source='mem.json')
+
+
+def test_bad_images_are_named(tmp_path, capsys):
+    _, video = _one_video(tmp_path)
+    bad = json.loads(json.dumps(video))
+    img = bad['images'][1]
+    bad['images'][2]['file_name'] = img['file_name']  # two images, one frame number
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad)
+    assert f'image id {img["id"]}' in msg and '"file_name"' in msg and 'both frame' in msg
+    bad = json.loads(json.dumps(video))
+    bad['images'][0]['file_name'] = 'images/val/other_video/000000.jpg'
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad)
+    assert '2 videos' in msg and '"file_name"' in msg
+    bad = json.loads(json.dumps(video))
+    bad['images'][3]['id'] = bad['images'][0]['id']
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad)
+    assert f'image id {bad["images"][0]["id"]}' in msg and '"id"' in msg
+    bad = json.loads(json.dumps(video))
+    del bad['images']
+    assert '"images"' in _run_bad(tmp_path, capsys, 'v.json', bad)
+
+
+def test_missing_feature_is_named(tmp_path, capsys):
+    _, video = _one_video(tmp_path)
+    for i, a in enumerate(video['annotations']):
+        a['embeddings'] = [float(i), 1.0]
+    bad, ann_id = _bad_ann(video, embeddings=None)
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad, '--features', 'embeddings')
+    assert f'annotation id {ann_id}' in msg and 'missing field "embeddings"' in msg
+    bad, ann_id = _bad_ann(video, embeddings=[1.0, 2.0, 3.0])
+    msg = _run_bad(tmp_path, capsys, 'v.json', bad, '--features', 'embeddings')
+    assert '"embeddings"' in msg and 'shape' in msg
+
+
+def test_documented_results_for_optional_fields():
+    """No ``bbox``: the tight box of the joints scored > 0 is tracked (same ids as with the
+    boxes written out); no ``score``: kept as is; no ``annotations``: no people."""
+    from mmpose_track.tracking import build_tracker
+    rng = np.random.default_rng(3)
+    video = _video(2, 8, [(100, 3), (500, -3)], rng)
+    tracker = build_tracker(dict(type='IoUHungarianTracker', num_frames_retain=3))
+    no_box = json.loads(json.dumps(video))
+    for a in no_box['annotations']:
+        kp = np.asarray(a['keypoints']).reshape(-1, 3)
+        (x1, y1), (x2, y2) = kp[:, :2].min(0), kp[:, :2].max(0)
+        a['bbox'] = [x1, y1, x2 - x1, y2 - y1]  # what the tool derives: all joints score > 0
+    ref = track_video(no_box, tracker)
+    for a in no_box['annotations']:
+        del a['bbox'], a['score']
+    res = track_video(no_box, tracker)
+    assert [a['track_id'] for a in res['annotations']] == \
+        [a['track_id'] for a in ref['annotations']]
+    assert all('bbox' not in a and 'score' not in a for a in res['annotations'])
+    empty = dict(images=video['images'])
+    assert track_video(empty, tracker)['images'] == video['images']
 
 
 def test_compact_ids_reuses_ended_ids_only_beyond_the_limit():
-    tool = _load_tool()
     frames = [np.array([5, 9]), np.array([9, 7]), np.array([7])]
-    ids, n = tool.compact_ids(frames)
+    ids, n = compact_ids(frames)
     assert [x.tolist() for x in ids] == [[0, 1], [1, 2], [2]] and n == 3
-    old = tool.MAX_TRACK_ID
-    tool.MAX_TRACK_ID = 2
-    try:
-        ids, n = tool.compact_ids(frames)
-        assert n == 2
-        for x in ids:
-            assert len(set(x.tolist())) == len(x) and (x < 2).all()
-    finally:
-        tool.MAX_TRACK_ID = old
+    # limit 2: track 5 (frame 0 only) ends before track 7 starts (frame 1), so 7 takes its id 0
+    ids, n = compact_ids(frames, max_track_id=2)
+    assert [x.tolist() for x in ids] == [[0, 1], [1, 0], [0]] and n == 2
+    with pytest.raises(RuntimeError, match='more than 1 simultaneous'):
+        compact_ids(frames, max_track_id=1)
 
 
-def test_frame_order_uses_file_name_index():
-    tool = _load_tool()
+def test_frame_order_uses_the_shared_frame_index_rule():
     imgs = [dict(id=3, file_name='a/000010.jpg'), dict(id=1, file_name='a/000002.jpg'),
             dict(id=2, file_name='a/000006.jpg')]
-    order, idx = tool.frame_order(imgs)
-    assert order == [1, 2, 0] and idx == [0, 4, 8]
-    dup = [dict(id=1, file_name='x.jpg'), dict(id=2, file_name='x.jpg')]
-    assert tool.frame_order(dup)[1] == [0, 1]
+    order, idx = frame_order(imgs)
+    assert order == [1, 2, 0] and idx == [2, 6, 10]  # the file-name numbers, gaps kept
+    named = [dict(id=1, file_name='a/x.jpg'), dict(id=2, file_name='a/y.jpg')]
+    assert frame_order(named) == ([0, 1], [0, 1])  # no numbers: the position in the file
+    with pytest.raises(PoseTrackFormatError, match='image id 1 and image id 2 are both frame 4'):
+        frame_order([dict(id=1, file_name='a/4.jpg'), dict(id=2, file_name='b/4.jpg')])

@@ -3,13 +3,16 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmpose_track.tracking import (BasePoseTracker, build_tracker, filter_low_score_joints,
-                                   oks_matrix)
+from mmpose_track.tracking import (BaseSimilarity, DetectionFrame, PoseTracker, build_tracker,
+                                   filter_low_score_joints, oks_matrix, oks_matrix_prepared)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(ROOT, 'configs', 'trackers')
 CONFIGS = ['oks_hungarian', 'oks_greedy', 'iou_hungarian', 'iou_appearance', 'st_embed',
            'keypoint_matching']
+#: PoseTrack18 / COCO OKS sigmas, as printed in cocoapi
+SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87,
+                   .89, .89]) / 10.0
 
 
 def layout(seed):
@@ -38,14 +41,83 @@ def crossing():
     return frames
 
 
+def _identity_embeddings(people):
+    """One-hot appearance embeddings by identity (for trackers that read ``embeddings``)."""
+    return np.eye(8)[people]
+
+
+# Every config tracks the same hand-derived story (``_story_frame``: A walks right 2 px/frame,
+# C stands at x=600, D stands far away at x=1500; boxes 80 x 200):
+#   frames 0-2: A, C            -> [0, 1] each frame (A_t vs A_t-1: IoU 0.95, OKS ~0.98; A and C
+#                                  are 500 px apart: IoU 0, OKS ~0)
+#   frame 3:    C, D (A hidden) -> [1, 2] (C continues; D is far from every track: new id 2)
+#   frame 4:    A, C, D         -> A is back after one missing frame (gap 2): configs that
+#                                  retain tracks >= 2 frames and re-activate them give A its id 0;
+#                                  the others (num_frames_retain=1) give A a new id 3.
+RETAIN_AND_REACTIVATE = {'oks_hungarian': True, 'iou_hungarian': True, 'iou_appearance': True,
+                         'oks_greedy': False, 'st_embed': False, 'keypoint_matching': False}
+
+
+def _story_frame(t):
+    A, C, D = layout(0), layout(2), layout(3)
+    who = {0: 'AC', 1: 'AC', 2: 'AC', 3: 'CD', 4: 'ACD'}[t]
+    pos = {'A': 100 + 2.0 * t, 'C': 600.0, 'D': 1500.0}
+    pose = {'A': A, 'C': C, 'D': D}
+    k = np.stack([at(pose[p], pos[p]) for p in who])
+    b = np.stack([box(pos[p]) for p in who])
+    return k, b, ['ACD'.index(p) for p in who]
+
+
 @pytest.mark.parametrize('name', CONFIGS)
-def test_every_config_builds_and_tracks(name):
+def test_every_config_tracks_the_hand_derived_story(name):
     tracker = build_tracker(osp.join(CFG_DIR, name + '.py'))
-    assert isinstance(tracker, BasePoseTracker)
-    for t, (k, b) in enumerate(crossing()[:3]):
-        ids = tracker.update(k, b, t)
-        assert ids.dtype == np.int64 and ids.shape == (2, ) and (ids >= 0).all()
-        assert len(set(ids.tolist())) == 2
+    assert isinstance(tracker, PoseTracker)
+    back = [0, 1, 2] if RETAIN_AND_REACTIVATE[name] else [3, 1, 2]
+    expected = [[0, 1], [0, 1], [0, 1], [1, 2], back]
+    got = []
+    for t in range(5):
+        k, b, people = _story_frame(t)
+        feats = {'embeddings': _identity_embeddings(people)} \
+            if 'embeddings' in tracker.feature_keys else {}
+        ids = tracker.update(k, b, t, **feats)
+        assert ids.dtype == np.int64
+        got.append(ids.tolist())
+    assert got == expected
+
+
+def test_feature_keys_are_declared():
+    declared = {
+        'oks_hungarian': (), 'oks_greedy': (), 'iou_hungarian': (),
+        'iou_appearance': ('embeddings', ),
+        'st_embed': ('embeddings', 'tie', 'sie', 'tie_backward'),
+        'keypoint_matching': ('keypoint_features', 'keypoint_similarity'),
+    }
+    for name in CONFIGS:
+        assert build_tracker(osp.join(CFG_DIR, name + '.py')).feature_keys == declared[name]
+    # undeclared features are ignored (not checked, not remembered)
+    tr = build_tracker(dict(type='OKSHungarianTracker'))
+    k, b, _ = _story_frame(0)
+    tr.update(k, b, 0, embeddings=np.ones((5, 3)), labels=['x'])
+    assert tr.memory.feats == {}
+
+
+def test_configs_equal_their_preset_names():
+    """The composed configs and the registered preset names build the same tracker."""
+    presets = {
+        'oks_hungarian': dict(type='OKSHungarianTracker', num_frames_retain=5),
+        'oks_greedy': dict(type='OKSGreedyTracker'),
+        'iou_hungarian': dict(type='IoUHungarianTracker', num_frames_retain=5),
+        'iou_appearance': dict(type='IoUAppearanceTracker', num_frames_retain=10,
+                               feature_momentum=0.5),
+        'st_embed': dict(type='EmbeddingTracker'),
+        'keypoint_matching': dict(type='KeypointMatchingTracker'),
+    }
+    for name, preset in presets.items():
+        a, b = build_tracker(osp.join(CFG_DIR, name + '.py')), build_tracker(preset)
+        assert repr(a.similarity) == repr(b.similarity), name
+        assert repr(a.assigner) == repr(b.assigner), name
+        assert repr(a.memory) == repr(b.memory), name
+        assert (a.reactivate, a.cascade) == (b.reactivate, b.cascade), name
 
 
 def test_crossing_iou_swaps_oks_does_not():
@@ -285,22 +357,201 @@ def test_keypoint_matching_with_caller_similarity():
                       keypoint_similarity=np.ones((1, 1, 17))).tolist() == [1]
 
 
+def _oks_loop(ka, kb, area_a, area_b, sigmas):
+    """OKS by explicit loops (cocoapi's formula)."""
+    out = np.zeros((len(ka), len(kb)))
+    for i in range(len(ka)):
+        for j in range(len(kb)):
+            terms = []
+            for k in range(ka.shape[1]):
+                d2 = (ka[i, k, 0] - kb[j, k, 0])**2 + (ka[i, k, 1] - kb[j, k, 1])**2
+                s2 = (area_a[i] + area_b[j]) / 2
+                terms.append(np.exp(-d2 / (2 * s2 * (2 * sigmas[k])**2)))
+            out[i, j] = np.mean(terms)
+    return out
+
+
 def test_oks_tracker_similarity_gating_is_exact():
-    # many people: the gated OKS of the tracker equals the dense OKS where it matters
-    from mmpose_track.tracking.trackers.oks_trackers import _oks_dense, oks_fast
-    from mmpose_track.tracking._utils import COCO_SIGMAS
+    # many people (N·M >= 256): the gated OKS of the trackers equals a loop-based OKS wherever it
+    # is above the threshold, and is <= the threshold elsewhere
+    from mmpose_track.tracking import oks_inv_two_var
     rng = np.random.default_rng(0)
     k = np.stack([at(layout(i), float(rng.uniform(0, 3000)), float(rng.uniform(0, 2000)))
                   for i in range(60)])
     k2 = k + np.concatenate([rng.normal(0, 3, (60, 17, 2)), np.zeros((60, 17, 1))], -1)
     areas = np.full(60, 16000.0)
-    inv = 1 / (2 * (2 * COCO_SIGMAS)**2)
-    dense = _oks_dense(k, k2, areas, areas, inv, None)
-    gated = oks_fast(k, k2, areas, areas, inv, None, thr=0.3)
-    above = dense > 0.3
-    np.testing.assert_allclose(gated[above], dense[above])
+    ref = _oks_loop(k, k2, areas, areas, SIGMAS)
+    inv = oks_inv_two_var(None, 17)
+    gated = oks_matrix_prepared(k, k2, areas, areas, inv, None, min_oks=0.3)
+    above = ref > 0.3
+    assert above.sum() >= 60  # every person matches itself
+    np.testing.assert_allclose(gated[above], ref[above], rtol=1e-12)
     assert (gated[~above] <= 0.3).all()
-    np.testing.assert_allclose(dense, oks_matrix(k, k2, areas, areas), rtol=1e-9)
+    np.testing.assert_allclose(oks_matrix_prepared(k, k2, areas, areas, inv), ref, rtol=1e-12)
+    np.testing.assert_allclose(oks_matrix(k, k2, areas, areas), ref, rtol=1e-12)
+
+
+class TableSimilarity(BaseSimilarity):
+    """A similarity given per frame as a table ``(N, max_id + 1)`` by track id (test part)."""
+    pairwise_keys = ('table', )
+
+    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None):
+        ids = memory.ids if trk_idx is None else memory.ids[trk_idx]
+        table = det.feats['table']
+        rows = table if det_idx is None else table[det_idx]
+        return rows[:, ids]
+
+
+@pytest.mark.parametrize('assigner,expected', [
+    # frame 1, S = [[.5, .6], [.1, .9]] over ids (0, 1):
+    #   row greedy: det 0 takes id 1 (.6), det 1 has only id 0 left (.1 <= .3): new id 2
+    #   global greedy: .9 (det 1, id 1) first, then (det 0, id 0) = .5: [0, 1]; Hungarian alike
+    # frame 2 (ids 0 and 2 lost/popped per assigner), S = [[.9, .8, .2], [.8, .1, .7]]:
+    #   row (live ids 1, 2): det 0 takes id 1 (.8), det 1 takes id 2 (.7): [1, 2]
+    #   global (live ids 0, 1): .9 (det 0, id 0), then (det 1, id 1) = .1: new id 2 -> [0, 2]
+    #   Hungarian (live ids 0, 1): .8 + .8 > .9 + .1 -> [1, 0]
+    (dict(type='GreedyAssigner', match_thr=0.3, order='row'), [[0, 1], [1, 2], [1, 2]]),
+    (dict(type='GreedyAssigner', match_thr=0.3, order='global'), [[0, 1], [0, 1], [0, 2]]),
+    (dict(type='HungarianAssigner', match_thr=0.3), [[0, 1], [0, 1], [1, 0]]),
+])
+def test_assigners_through_a_tracker_with_a_new_similarity(assigner, expected):
+    tr = build_tracker(dict(type='PoseTracker', similarity=dict(type=TableSimilarity),
+                            assigner=assigner))
+    assert tr.feature_keys == ('table', )
+    k = np.stack([at(layout(0), 100), at(layout(1), 300)])
+    tables = [None, np.array([[.5, .6], [.1, .9]]), np.array([[.9, .8, .2], [.8, .1, .7]])]
+    got = [tr.update(k, None, t, table=tables[t]).tolist() for t in range(3)]
+    assert got == expected
+
+
+def test_greedy_global_preset_key():
+    # the flat key of the presets builds the same assigner
+    tr = build_tracker(dict(type='OKSHungarianTracker', assigner='greedy_global'))
+    assert (type(tr.assigner).__name__, tr.assigner.order) == ('GreedyAssigner', 'global')
+    with pytest.raises(ValueError, match='greedy_global'):
+        build_tracker(dict(type='OKSHungarianTracker', assigner='nearest'))
+
+
+def _frame(tr, k, b, **feats):
+    return DetectionFrame.prepare(k, b, 0, feats, tr.memory.num_kpts, tr._person_keys,
+                                  tr._pairwise_keys)
+
+
+def test_iou_appearance_min_iou_gate():
+    # the track: box at x=100 with embedding e; the detection: same embedding, box shifted 60 px:
+    # IoU = (20 * 200) / (2 * 16000 - 20 * 200) = 1/7; a = 1 - 0/2 = 1
+    # w = 0.5 * 1/7 + 0.5 * 1 = 0.571 > 0.3: matched, unless min_iou = 0.2 > 1/7 makes it -inf
+    A = layout(0)
+    e = np.array([[1., 2., 3.]])
+    for min_iou, sim, ids in ((0.0, 0.5 / 7 + 0.5, [0]), (0.2, -np.inf, [1])):
+        tr = build_tracker(dict(type='IoUAppearanceTracker', min_iou=min_iou))
+        tr.update(at(A, 100)[None], box(100)[None], 0, embeddings=e)
+        det = _frame(tr, at(A, 160)[None], box(160)[None], embeddings=e)
+        np.testing.assert_allclose(tr.similarity(det, tr.memory, None, None), [[sim]])
+        assert tr.update(at(A, 160)[None], box(160)[None], 1, embeddings=e).tolist() == ids
+
+
+def test_iou_appearance_raw_distances_when_not_normalized():
+    # tracks (same box as the detection, IoU 1) with embeddings [1, 0] and [10, 0]; the
+    # detection's is [9, 0]:
+    #   normalize=True:  all three point the same way: d = 0, a = 1 -> w = [1, 1] (a tie)
+    #   normalize=False: d = [8, 1], a = exp(-d / 2) -> w = 0.5 + 0.5 * exp([-4, -0.5])
+    A, B = layout(0), layout(1)
+    k0 = np.stack([at(A, 100), at(B, 100)])
+    b0 = np.stack([box(100), box(100)])
+    emb0 = np.array([[1., 0.], [10., 0.]])
+    det_k, det_b, det_e = at(B, 100)[None], box(100)[None], np.array([[9., 0.]])
+    expect = {True: [[1.0, 1.0]], False: [[0.5 + 0.5 * np.exp(-4), 0.5 + 0.5 * np.exp(-0.5)]]}
+    for normalize in (True, False):
+        tr = build_tracker(dict(type='IoUAppearanceTracker', normalize=normalize,
+                                appearance_scale=2.0))
+        tr.update(k0, b0, 0, embeddings=emb0)
+        sim = tr.similarity(_frame(tr, det_k, det_b, embeddings=det_e), tr.memory, None, None)
+        np.testing.assert_allclose(sim, expect[normalize], rtol=1e-12)
+    assert tr.update(det_k, det_b, 1, embeddings=det_e).tolist() == [1]
+
+
+def test_st_embed_backward_tie_term():
+    """Eq. 9 with the backward term, one joint (J = 1), no HE term, raw Psi (no area division).
+
+    Frame 0: P (id 0) and Q (id 1) with SIE S^{t-1} = [0, 0] and [10, 0]. Frame 1: two people
+    listed Q-like first; forward TIE T = [5, 0] for both (equidistant from P and Q: every forward
+    term is 25, ambiguous); SIE S^t = [10, 0] (Q-like), [0, 0] (P-like); backward TIE T' at the
+    previous people's joints (previous call's order P, Q) = [1, 0], [9, 0]. Hand-derived
+    Psi(k, k') = (||T(k) - S^{t-1}(k')||^2 + ||T'(k') - S^t(k)||^2) / 2:
+        Q-like: P (25 + 81) / 2 = 53, Q (25 + 1) / 2 = 13
+        P-like: P (25 + 1) / 2 = 13,  Q (25 + 81) / 2 = 53
+    so the backward term resolves the ambiguity: ids [1, 0].
+    """
+    tr = build_tracker(dict(type='EmbeddingTracker', lambda_he=0.0, tie_normalize=False,
+                            max_cost=1000.0))
+    k0 = np.array([[[0., 0., 1.]], [[10., 0., 1.]]])
+    b0 = np.array([[-5., -5., 5., 5.], [5., -5., 15., 5.]])
+    assert tr.update(k0, b0, 0, sie=np.array([[[0., 0.]], [[10., 0.]]])).tolist() == [0, 1]
+    k1 = k0[::-1].copy()
+    b1 = b0[::-1].copy()
+    feats = dict(tie=np.array([[[5., 0.]], [[5., 0.]]]), sie=np.array([[[10., 0.]], [[0., 0.]]]),
+                 tie_backward=np.array([[[1., 0.]], [[9., 0.]]]))
+    fwd_only = {k: v for k, v in feats.items() if k != 'tie_backward'}
+    cost = tr.similarity.cost(_frame(tr, k1, b1, **fwd_only), tr.memory, None, None)
+    np.testing.assert_allclose(cost, [[25., 25.], [25., 25.]])
+    cost = tr.similarity.cost(_frame(tr, k1, b1, **feats), tr.memory, None, None)
+    np.testing.assert_allclose(cost, [[53., 13.], [13., 53.]])
+    assert tr.update(k1, b1, 1, **feats).tolist() == [1, 0]
+
+
+def test_new_similarity_is_one_registered_class():
+    from mmpose_track.registry import TRACKING_PARTS
+
+    @TRACKING_PARTS.register_module(name='_TestCentreSimilarity', force=True)
+    class CentreSimilarity(BaseSimilarity):
+        def __call__(self, det, memory, det_idx, trk_idx, min_sim=None):
+            cd = det.boxes if det_idx is None else det.boxes[det_idx]
+            ct = memory.boxes if trk_idx is None else memory.boxes[trk_idx]
+            cd = 0.5 * (cd[:, :2] + cd[:, 2:])
+            ct = 0.5 * (ct[:, :2] + ct[:, 2:])
+            return -np.linalg.norm(cd[:, None] - ct[None], axis=-1)
+
+    try:
+        tr = build_tracker(dict(type='PoseTracker', similarity=dict(type='_TestCentreSimilarity'),
+                                assigner=dict(type='HungarianAssigner', match_thr=-50.0)))
+        for t in range(3):  # A moves 2 px/frame, C stays: centre distances 2 and 0 < 50
+            k, b, _ = _story_frame(t)
+            assert tr.update(k, b, t).tolist() == [0, 1]
+        k, b, _ = _story_frame(3)  # C stays (0 px); D is 900 px from C: new
+        assert tr.update(k, b, 3).tolist() == [1, 2]
+    finally:
+        TRACKING_PARTS.module_dict.pop('_TestCentreSimilarity', None)
+
+
+def test_part_config_errors_name_the_part():
+    with pytest.raises(KeyError, match='tracker similarity type'):
+        build_tracker(dict(type='PoseTracker', similarity=dict(type='NoSuchSimilarity')))
+    with pytest.raises(TypeError, match='OKSSimilarity'):
+        build_tracker(dict(type='PoseTracker', similarity=dict(type='OKSSimilarity', thr=1)))
+    with pytest.raises(TypeError, match='assigner must provide'):
+        build_tracker(dict(type='PoseTracker', similarity=dict(type='IoUSimilarity'),
+                           assigner=0.3))
+
+
+def test_sigmas_from_config_dataset_meta_or_default():
+    # 5 keypoints: the default (17 PoseTrack18 sigmas) cannot apply; the dataset's sigmas do
+    k = np.random.default_rng(0).uniform(0, 50, (2, 5, 3))
+    k[..., 2] = 1
+    tr = build_tracker(dict(type='OKSHungarianTracker'))
+    tr.update(k, None, 0)
+    with pytest.raises(ValueError, match='OKSSimilarity.*sigmas'):
+        tr.update(k + 1, None, 1)
+    sig = [0.05, 0.1, 0.1, 0.2, 0.2]
+    tr = build_tracker(dict(type='OKSHungarianTracker'), dataset_meta=dict(sigmas=sig))
+    tr.update(k, None, 0)
+    assert tr.update(k + 1, None, 1).tolist() == [0, 1]
+    np.testing.assert_allclose(tr.similarity.inv_two_var(5), 1 / (2 * (2 * np.array(sig))**2))
+    # sigmas given in the config win over the dataset's
+    own = [0.3] * 5
+    tr = build_tracker(dict(type='OKSHungarianTracker', sigmas=own),
+                       dataset_meta=dict(sigmas=sig))
+    np.testing.assert_allclose(tr.similarity.inv_two_var(5), 1 / (2 * (2 * np.array(own))**2))
 
 
 def test_memory_view_and_feature_checks():

@@ -5,35 +5,15 @@ Example (from the repository root)::
     python tools/dataset_converters/generate_synthetic_posetrack18.py \
         --out data/synthetic_posetrack18
 
-Needs only numpy and OpenCV: ``mmpose_track/datasets/synthetic.py`` is loaded by file path, so the
-OpenMMLab stack (which ``import mmpose_track`` needs) does not have to be installed.
+Needs numpy and OpenCV, not torch: :mod:`mmpose_track.datasets.synthetic` imports without the
+model stack (``import mmpose_track`` is light).
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
 import sys
 import time
-from types import ModuleType
 
-MODULE = osp.join('mmpose_track', 'datasets', 'synthetic.py')
-
-
-def load_synthetic() -> ModuleType:
-    """The generator module, from this checkout if there is one, else from the installed package."""
-    here = osp.dirname(osp.abspath(__file__))
-    candidates = [osp.join(osp.dirname(osp.dirname(here)), MODULE)]
-    spec = importlib.util.find_spec('mmpose_track')  # locates the package without importing it
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [osp.join(osp.dirname(p), MODULE) for p in spec.submodule_search_locations]
-    for path in candidates:
-        if osp.isfile(path):
-            spec = importlib.util.spec_from_file_location('_mmpose_track_synthetic', path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module  # dataclasses look their module up here
-            spec.loader.exec_module(module)
-            return module
-    raise ImportError(f'cannot find {MODULE} (looked in {candidates})')
+from mmpose_track.datasets.synthetic import generate_synthetic_posetrack18
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,10 +43,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Generate the dataset and print its summary and the time taken."""
     args = parse_args()
-    synthetic = load_synthetic()
     start = time.perf_counter()
     try:
-        summary = synthetic.generate_synthetic_posetrack18(
+        summary = generate_synthetic_posetrack18(
             args.out, seed=args.seed, num_videos=args.videos, num_frames=args.frames,
             max_people=args.people, width=args.width, height=args.height, splits=args.splits,
             num_val_videos=args.val_videos, overwrite=args.overwrite,

@@ -5,6 +5,9 @@
 tiny_data_root = 'data/synthetic_posetrack18/'
 tiny_train_det_file = tiny_data_root + 'annotations/posetrack18_train_human_detections.json'
 tiny_val_det_file = tiny_data_root + 'annotations/posetrack18_val_human_detections.json'
+# the datasets' data root; the synthetic set is written there when missing (seconds; the set
+# tools/quickstart.sh generates), so the tiny configs work from any folder
+tiny_dataset = dict(data_root=tiny_data_root, generate_if_missing=dict(seed=0))
 
 # ResNet with 32 base channels (the depth is the row's), trained from scratch
 tiny_backbone = dict(stem_channels=32, base_channels=32, init_cfg=None)

@@ -6,6 +6,9 @@
 #   model = _base_.tiny_detector_model
 tiny_data_root = 'data/synthetic_posetrack18/'
 tiny_img_scale = (320, 240)
+# the datasets' data root; the synthetic set is written there when missing (seconds; the set
+# tools/quickstart.sh generates), so the tiny configs work from any folder
+tiny_dataset = dict(data_root=tiny_data_root, generate_if_missing=dict(seed=0))
 
 # ResNet-18 with 16 base channels, 64-channel FPN from stride 8, trained from scratch in minutes
 tiny_detector_model = dict(

@@ -1,6 +1,7 @@
 # Tiny CPU version of ogn-t1f_res50-s16-gbg_posetrack18-384x288.py (OGN Table 1 row f): ResNet-18 with 32 base
 # channels, input 192x160, the synthetic PoseTrack18 set (tools/dataset_converters/generate_synthetic_posetrack18.py).
 _base_ = ['../ogn-t1f_res50-s16-gbg_posetrack18-384x288.py', '../../_base_/tiny/ogn_synthetic.py']
+from mmpose_track.utils.config_utils import codec_pipelines  # noqa: E402
 
 data_root = _base_.tiny_data_root
 codec = dict(type='OffsetHeatmap', input_size=(160, 192), heatmap_size=(10, 12),
@@ -17,16 +18,12 @@ default_hooks = _base_.tiny_default_hooks
 randomness = dict(seed=0)
 
 # the full row's pipelines with the tiny codec and the synthetic set's detections
-train_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else
-                  dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else
-                  dict(t, bbox_file=_base_.tiny_train_det_file) if t['type'] == 'MixDetectedBoxes'
-                  else t for t in _base_.train_pipeline]
-val_pipeline = [dict(t, input_size=codec['input_size']) if t['type'] == 'TopdownAffine' else t
-                for t in _base_.val_pipeline]
+train_pipeline, val_pipeline = codec_pipelines(
+    _base_, codec, MixDetectedBoxes=dict(bbox_file=_base_.tiny_train_det_file))
 train_dataloader = dict(**_base_.tiny_loader,
-                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+                        dataset=dict(_base_.tiny_dataset, pipeline=train_pipeline))
 val_dataloader = dict(**_base_.tiny_loader,
-                      dataset=dict(data_root=data_root, bbox_file=_base_.tiny_val_det_file,
+                      dataset=dict(_base_.tiny_dataset, bbox_file=_base_.tiny_val_det_file,
                                    pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(gt_dir=data_root + 'annotations/val/')

@@ -3,6 +3,7 @@
 # 64-channel keypoint head on 8x8 RoIs (32x32 heatmaps), trained from scratch in minutes.
 _base_ = ['../ogn-t4fair_mask-rcnn-r101-softmax_posetrack18.py',
           '../../_base_/tiny/person_detector_synthetic.py']
+from mmpose_track.utils.config_utils import set_transform_args  # noqa: E402
 
 data_root = _base_.tiny_data_root
 load_from = None
@@ -21,14 +22,14 @@ param_scheduler = _base_.tiny_param_scheduler
 randomness = dict(seed=0)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=4, max_keep_ckpts=2))
 
-train_pipeline = [dict(t, scale=_base_.tiny_img_scale) if t['type'] == 'Resize' else t
-                  for t in _base_.train_pipeline]
-test_pipeline = [dict(t, scale=_base_.tiny_img_scale) if t['type'] == 'Resize' else t
-                 for t in _base_.test_pipeline]
+# the full row's pipelines at the tiny image scale
+train_pipeline = set_transform_args(_base_.train_pipeline,
+                                    Resize=dict(scale=_base_.tiny_img_scale))
+test_pipeline = set_transform_args(_base_.test_pipeline, Resize=dict(scale=_base_.tiny_img_scale))
 train_dataloader = dict(**_base_.tiny_dataloader,
-                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+                        dataset=dict(_base_.tiny_dataset, pipeline=train_pipeline))
 val_dataloader = dict(**_base_.tiny_dataloader,
-                      dataset=dict(data_root=data_root, pipeline=test_pipeline))
+                      dataset=dict(_base_.tiny_dataset, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(gt_dir=data_root + _base_.val_gt_dir)
 test_evaluator = val_evaluator

@@ -1,7 +1,7 @@
 """PoseTrack18 single-frame dataset (top-down: one sample per person box; bottom-up: per frame)."""
 import copy
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import mmpose
 import numpy as np
@@ -24,6 +24,78 @@ _MIM_METAINFO = osp.join(
     osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets', 'posetrack18.py')
 POSETRACK18_METAINFO = dict(from_file=_MIM_METAINFO if osp.exists(_MIM_METAINFO) else
                             'configs/_base_/datasets/posetrack18.py')
+
+
+def ensure_synthetic_posetrack18(data_root: Optional[str], ann_file: str,
+                                 options: Union[bool, Dict, None]) -> bool:
+    """Generate the synthetic PoseTrack18 set into ``data_root`` when ``ann_file`` is missing.
+
+    The embedded default data set is deterministic and takes seconds to write, so the tiny
+    configs work from any folder (``generate_if_missing`` of the PoseTrack18 datasets). The set
+    is written to a temporary sibling folder and renamed to ``data_root`` in one atomic step, so
+    that several processes (distributed ranks) building the dataset at once never see half a
+    set: the first rename wins, the others discard their copy. The log says what happens.
+
+    Args:
+        data_root: the folder of the set (the dataset's ``data_root``).
+        ann_file: the dataset's annotation file or folder (relative to ``data_root`` unless
+            absolute).
+        options: ``False``/``None``: do nothing; ``True``: the defaults of
+            :func:`mmpose_track.datasets.synthetic.generate_synthetic_posetrack18` (the set
+            ``tools/quickstart.sh`` generates); a dict: its keyword arguments (``seed``,
+            ``num_videos``, ``num_frames``...).
+
+    Returns:
+        Whether this call wrote the set.
+
+    Raises:
+        ValueError: ``options`` set without a ``data_root``.
+        FileNotFoundError: ``ann_file`` is missing but ``data_root`` exists and is not empty (it
+            is not the generated set: nothing is overwritten).
+    """
+    if not options:
+        return False
+    path = ann_file if (osp.isabs(ann_file) or not data_root) else osp.join(data_root, ann_file)
+    if osp.exists(path):
+        return False
+    if not data_root:
+        raise ValueError(f'generate_if_missing needs the dataset\'s data_root (where to write '
+                         f'the synthetic set); {ann_file} does not exist')
+    import os
+    import shutil
+    import tempfile
+    import time
+
+    from mmengine.logging import print_log
+
+    from mmpose_track.datasets.synthetic import generate_synthetic_posetrack18
+    kwargs = {} if options is True else dict(options)
+    root = osp.abspath(data_root)
+    if osp.isdir(root) and os.listdir(root):
+        raise FileNotFoundError(
+            f'{path} not found, and {data_root} is not empty: generate_if_missing only writes '
+            f'into a new or empty folder (remove it, or run '
+            f'tools/dataset_converters/generate_synthetic_posetrack18.py --out {data_root})')
+    print_log(f'{path} not found: generating the synthetic PoseTrack18 set in {data_root} '
+              f'(generate_if_missing={kwargs})', logger='current')
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=osp.dirname(root))
+    start = time.perf_counter()
+    try:
+        generate_synthetic_posetrack18(tmp, **kwargs)
+        try:
+            os.rename(tmp, root)  # atomic; fails when another process renamed its copy first
+        except OSError:
+            if not osp.exists(path):
+                raise
+            print_log(f'{data_root}: another process wrote the synthetic set first; using it',
+                      logger='current')
+            return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print_log(f'wrote the synthetic PoseTrack18 set in {data_root} '
+              f'({time.perf_counter() - start:.1f} s)', logger='current')
+    return True
 
 
 def _xywh2xyxy(b: np.ndarray) -> np.ndarray:
@@ -73,6 +145,11 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
         check_images (bool): check at load time that every listed image file exists (error names
             the image path, the annotation file, the image id and field ``file_name``); otherwise
             a missing image fails in ``LoadImage`` with its path. Defaults to False.
+        generate_if_missing (bool | dict, optional): when ``ann_file`` does not exist, write
+            the synthetic PoseTrack18 set into ``data_root`` first (``True``: the default set;
+            a dict: arguments of :func:`~mmpose_track.datasets.synthetic.
+            generate_synthetic_posetrack18`, e.g. ``dict(seed=0)``), see
+            :func:`ensure_synthetic_posetrack18`. The tiny configs set it. Defaults to None.
         **kwargs: the arguments of :class:`BaseCocoStyleDataset` (``data_root``,
             ``data_prefix=dict(img=...)``, ``pipeline``, ``test_mode``, ``metainfo``,
             ``filter_cfg``, ``indices``, ``serialize_data``, ``lazy_init``, ``max_refetch``).
@@ -100,8 +177,11 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
                  bbox_file: Optional[str] = None,
                  data_mode: str = 'topdown',
                  check_images: bool = False,
+                 generate_if_missing: Union[bool, dict, None] = None,
                  **kwargs):
         kwargs.pop('sample_interval', None)  # MMPose's, meaningless for videos
+        # before the pipeline is built (its transforms may name files of the set)
+        ensure_synthetic_posetrack18(kwargs.get('data_root'), ann_file, generate_if_missing)
         self.check_images = check_images
         self.frames: List[dict] = []
         self.video_ids: List[str] = []

@@ -9,57 +9,37 @@ Conventions (shared by every PoseTrack18 dataset of :mod:`mmpose_track.datasets`
 - ``video_id`` (str): name of the folder holding the frame in ``file_name``
   (``images/val/009473_mpii_test/000000.jpg`` -> ``'009473_mpii_test'``); when ``file_name`` has
   no folder, ``str(vid_id)``.
-- ``frame_idx`` (int, 0-based position of the frame in its video): the image field ``frame_idx``
-  when present, else the file stem when it is a number (PoseTrack names frames ``000000.jpg``,
-  ``000001.jpg``...; note that PoseTrack's own ``frame_id`` field is a global id equal to the image
-  id and is *not* used), else the rank of the image among the listed images of its video (ordered
-  by image id).
+- ``frame_idx`` (int, 0-based index of the frame in its video): the project's one frame-index rule
+  (:func:`mmpose_track.structures.posetrack18_format.frame_indices`): the number that ends the file
+  stem (PoseTrack names frames ``000000.jpg``, ``000001.jpg``...; PoseTrack's own ``frame_id``
+  field is a global id equal to the image id and is *not* used); when a file name of the video ends
+  in no number, the position of each image among its video's images in file order.
 - ``num_frames`` (int): ``nframes`` of the video's images when present, at least
   ``max(frame_idx) + 1``.
 - ``is_labeled`` (bool): the image field when present, else whether the image has annotations.
 - ``ignore_regions``: list of ``(n, 2)`` float32 arrays of ``x, y`` polygon points (from
-  ``ignore_regions_x`` / ``ignore_regions_y``; ``[]`` when absent).
+  ``ignore_regions_x`` / ``ignore_regions_y`` read by
+  :func:`~mmpose_track.structures.posetrack18_format.parse_ignore_regions`; ``[]`` when absent).
 - people: required ``image_id``, ``bbox`` (``x, y, w, h``), ``keypoints`` (``3 * K`` numbers) and
   ``track_id``; optional ``bbox_head`` (``x, y, w, h``, zeros when absent), ``id`` (a running
   number when absent), ``category_id`` (1), ``iscrowd`` (0).
 """
-import json
 import os
 import os.path as osp
-import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ...structures.posetrack18_format import (PoseTrackFormatError, frame_indices,
+                                              parse_ignore_regions, read_json, video_name)
 
-class PoseTrack18FormatError(ValueError):
-    """A PoseTrack18 annotation or detection file lacks a field or holds a bad value."""
+#: the datasets' old name of
+#: :class:`~mmpose_track.structures.posetrack18_format.PoseTrackFormatError`
+PoseTrack18FormatError = PoseTrackFormatError
 
-
-def read_json(path: str, what: str = 'annotation file'):
-    """Read a JSON file; raise errors that name the file.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        OSError: ``path`` cannot be read (permissions, a folder...).
-        ValueError: the text is not valid JSON (message gives the JSON error and its position).
-    """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'PoseTrack18 {what} not found: {path}')
-    try:
-        with open(path, 'rb') as f:
-            raw = f.read()
-    except OSError as e:
-        raise OSError(f'cannot read PoseTrack18 {what} {path}: {e}') from e
-    try:
-        return json.loads(raw.decode('utf-8'))
-    except json.JSONDecodeError as e:
-        raise ValueError(f'malformed JSON in PoseTrack18 {what} {path}: {e.msg} at line '
-                         f'{e.lineno} column {e.colno} (char {e.pos})') from e
-    except UnicodeDecodeError as e:
-        raise ValueError(f'malformed JSON in PoseTrack18 {what} {path}: not UTF-8 text '
-                         f'({e})') from e
+__all__ = ['PoseTrack18FormatError', 'read_json', 'list_annotation_files', 'load_posetrack18',
+           'load_detections']
 
 
 def list_annotation_files(ann_file: str) -> List[str]:
@@ -95,23 +75,6 @@ def _numbers(value, n: Optional[int], field: str, where: str) -> np.ndarray:
     return arr
 
 
-def _polygons(img: dict, where: str) -> List[np.ndarray]:
-    xs = img.get('ignore_regions_x', []) or []
-    ys = img.get('ignore_regions_y', []) or []
-    if len(xs) != len(ys):
-        raise PoseTrack18FormatError(
-            f'{where}: "ignore_regions_x" has {len(xs)} polygons, "ignore_regions_y" {len(ys)}')
-    regions = []
-    for i, (x, y) in enumerate(zip(xs, ys)):
-        x = _numbers(x, None, f'ignore_regions_x[{i}]', where)
-        y = _numbers(y, len(x), f'ignore_regions_y[{i}]', where)
-        regions.append(np.stack([x, y], axis=1).astype(np.float32).reshape(-1, 2))
-    return regions
-
-
-_DIGITS = re.compile(r'^\d+$')
-
-
 def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '') -> dict:
     """Load PoseTrack18 ground truth from one merged file or a folder of per-video files.
 
@@ -132,8 +95,9 @@ def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '
         - ``files``: the files read.
 
     Raises:
-        FileNotFoundError, OSError, ValueError (malformed JSON),
-        PoseTrack18FormatError (a ValueError: missing field / bad value; names file, id, field).
+        FileNotFoundError, OSError,
+        PoseTrack18FormatError (a ValueError: malformed JSON, missing field / bad value; names
+        file, id, field).
     """
     files = list_annotation_files(ann_file)
     images: Dict[int, dict] = OrderedDict()
@@ -170,7 +134,7 @@ def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '
                 raise PoseTrack18FormatError(
                     f'{where}: duplicate image id (also in {images[img_id]["ann_file"]}); '
                     'image ids must be unique over all annotation files')
-            video_id = osp.basename(osp.dirname(file_name))
+            video_id = video_name(file_name)
             if not video_id:
                 if 'vid_id' not in img:
                     raise PoseTrack18FormatError(
@@ -184,12 +148,11 @@ def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '
                 file_name=file_name,
                 img_path=osp.join(img_prefix, file_name) if img_prefix else file_name,
                 video_id=video_id,
-                _frame_idx=img.get('frame_idx'),
-                _stem=osp.splitext(osp.basename(file_name))[0],
                 _nframes=img.get('nframes'),
                 _is_labeled=img.get('is_labeled'),
                 ori_shape=ori_shape,
-                ignore_regions=_polygons(img, where),
+                ignore_regions=[p.astype(np.float32)
+                                for p in parse_ignore_regions(img, where)[0]],
                 ann_file=path)
             people[img_id] = []
 
@@ -235,24 +198,13 @@ def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '
         videos.setdefault(img['video_id'], []).append(img)
     frames = []
     for video_id in sorted(videos):
-        vframes = sorted(videos[video_id], key=lambda f: f['img_id'])
-        for rank, f in enumerate(vframes):
-            where = f'{f["ann_file"]}: image id {f["img_id"]}'
-            if f['_frame_idx'] is not None:
-                if not isinstance(f['_frame_idx'], int) or f['_frame_idx'] < 0:
-                    raise PoseTrack18FormatError(
-                        f'{where}: field "frame_idx" must be an integer >= 0')
-                f['frame_idx'] = f['_frame_idx']
-            elif _DIGITS.match(f['_stem']):
-                f['frame_idx'] = int(f['_stem'])
-            else:
-                f['frame_idx'] = rank
-        vframes.sort(key=lambda f: f['frame_idx'])
-        for a, b in zip(vframes, vframes[1:]):
-            if a['frame_idx'] == b['frame_idx']:
-                raise PoseTrack18FormatError(
-                    f'{b["ann_file"]}: image ids {a["img_id"]} and {b["img_id"]} are both frame '
-                    f'{a["frame_idx"]} of video {video_id} (field "file_name")')
+        vframes = videos[video_id]  # file order
+        idx = frame_indices([f['file_name'] for f in vframes],
+                            [f'image id {f["img_id"]}' for f in vframes],
+                            f'{vframes[0]["ann_file"]}: video {video_id}')
+        for f, i in zip(vframes, idx):
+            f['frame_idx'] = i
+        vframes = sorted(vframes, key=lambda f: f['frame_idx'])
         nframes = [f['_nframes'] for f in vframes if f['_nframes'] is not None]
         for f in vframes:
             if f['_nframes'] is not None and (not isinstance(f['_nframes'], int)
@@ -265,8 +217,7 @@ def load_posetrack18(ann_file: str, num_keypoints: int = 17, img_prefix: str = '
             f['num_frames'] = num_frames
             labeled = f.pop('_is_labeled')
             f['is_labeled'] = bool(labeled) if labeled is not None else bool(people[f['img_id']])
-            for k in ('_frame_idx', '_stem', '_nframes'):
-                f.pop(k)
+            f.pop('_nframes')
             frames.append(f)
     return dict(frames=frames, people=people, categories=categories or [], files=files)
 

@@ -28,19 +28,15 @@ from mmpose.datasets.transforms import TopdownAffine
 from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import get_warp_matrix
 
+from mmpose_track.tracking.similarity import bbox_iou_matrix
+
 __all__ = ['MixDetectedBoxes', 'RatioFreeTopdownAffine', 'jitter_bbox', 'box_iou']
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one ``(4,)`` x1y1x2y2 box with ``(N, 4)`` boxes."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    a = (box[2] - box[0]) * (box[3] - box[1])
-    b = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(a + b - inter, 1e-9)
+    """IoU of one ``(4,)`` x1y1x2y2 box with ``(N, 4)`` boxes, ``(N,)`` float64
+    (:func:`mmpose_track.tracking.bbox_iou_matrix`, the package's one IoU)."""
+    return bbox_iou_matrix(np.reshape(box, (1, 4)), np.reshape(boxes, (-1, 4)))[0]
 
 
 def jitter_bbox(bbox: np.ndarray, rng: np.random.Generator, shift: float = 0.1,

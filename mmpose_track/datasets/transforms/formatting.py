@@ -1,11 +1,11 @@
 """Packers keeping the video facts of PoseTrack18 samples (single frames, pairs, clips)."""
-from typing import List, Sequence
+from typing import Sequence
 
 import torch
-from mmdet.structures import TrackDataSample
-from mmengine.structures import BaseDataElement
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import TRANSFORMS
+
+from mmpose_track.structures.pose_track_data_sample import PoseTrackDataSample
 
 #: frame-level facts every test sample carries to the tracking loop and the metric
 #: (docs/architecture.md, "Frame-level samples at test time").
@@ -21,34 +21,6 @@ POSETRACK_META_KEYS = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index',
 MULTI_FRAME_META_KEYS = ('img_id', 'img_path', 'video_id', 'frame_idx', 'num_frames',
                          'is_labeled', 'key_frame_index', 'frame_offset', 'clip_frame_idx',
                          'track_id', 'sample_idx')
-
-
-class PoseTrackDataSample(TrackDataSample):
-    """MMDet's :class:`TrackDataSample` holding :class:`PoseDataSample` frames.
-
-    MMDet's setter of ``video_data_samples`` insists on ``DetDataSample``; this subclass accepts
-    any :class:`BaseDataElement` (MMPose's ``PoseDataSample``) and keeps everything else
-    (``__getitem__``, ``__len__``, ``get_key_frames``, ``get_ref_frames``, ``to``/``cpu``...).
-    Sample-level metainfo: ``key_frames_inds``, ``ref_frames_inds`` and
-    :data:`MULTI_FRAME_META_KEYS`.
-    """
-
-    @property
-    def video_data_samples(self) -> List[BaseDataElement]:
-        return self._video_data_samples
-
-    @video_data_samples.setter
-    def video_data_samples(self, value: List[BaseDataElement]):
-        if isinstance(value, BaseDataElement):
-            value = [value]
-        assert isinstance(value, list) and value and all(
-            isinstance(v, BaseDataElement) for v in value), \
-            'video_data_samples must be a non-empty list of data samples'
-        self.set_field(value, '_video_data_samples', dtype=list)
-
-    @video_data_samples.deleter
-    def video_data_samples(self):
-        del self._video_data_samples
 
 
 @TRANSFORMS.register_module()

@@ -2,17 +2,21 @@
 
 The PoseTrack evaluation: :func:`evaluate_posetrack` (AP, MOTA, keypoint HOTA per joint group,
 official-equal by default, ``strict=True`` for corrected counting), file reading/validation and the
-PoseTrack18 exporter. ``tools/eval_posetrack.py`` loads this package by file path.
+PoseTrack18 exporter. ``tools/eval_posetrack.py`` imports it (``mmpose_track`` and
+``mmpose_track.evaluation`` import lazily: no torch, no mmengine). The file format itself lives in
+:mod:`mmpose_track.structures.posetrack18_format`, point-in-polygon in
+:mod:`mmpose_track.structures.polygon`; their names used here are re-exported.
 """
 from .keypoint_hota import ALPHAS, evaluate_keypoint_hota, keypoint_similarity
 from .posetrack_eval import (GROUP_NAMES, EvalFrame, evaluate_ap, evaluate_mota,
                              evaluate_posetrack, format_table, frame_ap_labels, group_values,
-                             head_sizes, pair_distances, points_in_polygon, prepare_video, voc_ap)
+                             head_sizes, ignored_joints, pair_distances, points_in_polygon,
+                             points_in_polygons, prepare_video, voc_ap)
 from .posetrack_io import (JOINT_GROUPS, MAX_TRACK_ID, MIN_SCORE, NUM_JOINTS, POSEVAL_JOINTS,
                            POSETRACK18_COCO_NAMES, PoseTrackFormatError, PoseTrackFrame,
                            PoseTrackVideo, export_posetrack18, load_gt_pred_dirs,
-                           load_posetrack_file, parse_posetrack18, split_merged_annotations,
-                           write_posetrack18)
+                           load_posetrack_file, parse_posetrack18, read_json,
+                           split_merged_annotations, write_posetrack18)
 
 
 def evaluate_posetrack_dirs(gt_dir: str, pred_dir: str, strict: bool = False,
@@ -26,9 +30,10 @@ def evaluate_posetrack_dirs(gt_dir: str, pred_dir: str, strict: bool = False,
 __all__ = [
     'ALPHAS', 'evaluate_keypoint_hota', 'keypoint_similarity', 'GROUP_NAMES', 'EvalFrame',
     'evaluate_ap', 'evaluate_mota', 'evaluate_posetrack', 'evaluate_posetrack_dirs',
-    'format_table', 'frame_ap_labels', 'group_values', 'head_sizes', 'pair_distances',
-    'points_in_polygon', 'prepare_video', 'voc_ap', 'JOINT_GROUPS', 'MAX_TRACK_ID', 'MIN_SCORE',
-    'NUM_JOINTS', 'POSEVAL_JOINTS', 'POSETRACK18_COCO_NAMES', 'PoseTrackFormatError',
-    'PoseTrackFrame', 'PoseTrackVideo', 'export_posetrack18', 'load_gt_pred_dirs',
-    'load_posetrack_file', 'parse_posetrack18', 'split_merged_annotations', 'write_posetrack18'
+    'format_table', 'frame_ap_labels', 'group_values', 'head_sizes', 'ignored_joints',
+    'pair_distances', 'points_in_polygon', 'points_in_polygons', 'prepare_video', 'voc_ap',
+    'JOINT_GROUPS', 'MAX_TRACK_ID', 'MIN_SCORE', 'NUM_JOINTS', 'POSEVAL_JOINTS',
+    'POSETRACK18_COCO_NAMES', 'PoseTrackFormatError', 'PoseTrackFrame', 'PoseTrackVideo',
+    'export_posetrack18', 'load_gt_pred_dirs', 'load_posetrack_file', 'parse_posetrack18',
+    'read_json', 'split_merged_annotations', 'write_posetrack18'
 ]

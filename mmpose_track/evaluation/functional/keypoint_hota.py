@@ -62,7 +62,16 @@ def _video_hota(frames) -> Dict[str, np.ndarray]:
             continue
         sim = keypoint_similarity(fr.dist)  # (P, G, J)
         pos = sim > 0
-        for j in np.flatnonzero(pos.any((0, 1))):
+        # joints where every prediction and every ground truth has at most one positive
+        # similarity: the optimal assignment is exactly the positive pairs (no Hungarian needed)
+        simple = (pos.sum(0) <= 1).all(0) & (pos.sum(1) <= 1).all(0)
+        p_, g_, j_ = np.nonzero(pos & simple)
+        if len(j_):
+            pg.append(gi[g_])
+            pp.append(pi[p_])
+            pj.append(j_)
+            ps.append(sim[p_, g_, j_])
+        for j in np.flatnonzero(pos.any((0, 1)) & ~simple):
             S = sim[:, :, j]
             rows = np.flatnonzero(pos[:, :, j].any(1))
             cols = np.flatnonzero(pos[:, :, j].any(0))
@@ -92,7 +101,8 @@ def _video_hota(frames) -> Dict[str, np.ndarray]:
             p = uk // NUM_JOINTS % max(nP, 1)
             ass_c = cnt / np.maximum(1, gt_cnt[g, j] + pr_cnt[p, j] - cnt)
             tp[a] = np.bincount(j, weights=cnt, minlength=NUM_JOINTS)
-            ass[a] = np.bincount(j, weights=cnt * ass_c, minlength=NUM_JOINTS) / np.maximum(1, tp[a])
+            ass[a] = np.bincount(j, weights=cnt * ass_c,
+                                 minlength=NUM_JOINTS) / np.maximum(1, tp[a])
     return dict(tp=tp, fn=n_gt[None] - tp, fp=n_pr[None] - tp, assa=ass)
 
 

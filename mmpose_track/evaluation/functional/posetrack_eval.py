@@ -41,9 +41,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ...structures.polygon import points_in_polygon, points_in_polygons  # noqa: F401 (re-export)
 from .keypoint_hota import evaluate_keypoint_hota
-from .posetrack_io import (JOINT_GROUPS, NUM_JOINTS, POSEVAL_JOINTS, PoseTrackFrame,
-                           PoseTrackVideo, check_frame_counts)
+from .posetrack_io import (JOINT_GROUPS, NUM_JOINTS, POSEVAL_JOINTS, PoseTrackVideo,
+                           check_frame_counts)
 
 PCKH_THRESHOLD = 0.5
 GROUP_NAMES = ('Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total')
@@ -60,41 +61,45 @@ class EvalFrame:
     dist: np.ndarray  # (P, G, J) head-normalised distance, inf unless both joints exist
 
 
-def points_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Strictly-inside test of (..., 2) points in a closed polygon (V, 2).
+def ignored_joints(frames: Sequence[tuple]) -> List[tuple]:
+    """Joints inside the ignore regions, for many frames in one vectorised call.
 
-    Even-odd ray crossing with boundary points excluded: the rule of GEOS'
-    ``RayCrossingCounter`` behind shapely's ``Polygon.contains`` used by poseval.
+    Args:
+        frames: ``(gt_frame, pred_frame)`` pairs; the ground truth's regions apply to both.
+
+    Returns:
+        Per pair ``(gt_keep, gt_vis, pr_keep, pr_vis)``: ``*_vis`` (N, 15) are the visible joints
+        outside every region (strictly inside = removed, boundary kept: poseval's shapely
+        ``Polygon.contains``); ``*_keep`` (N,) the people kept: in a frame that lists regions,
+        people left without visible joints are removed (poseval ``removeIgnoredPoints``), else all.
     """
-    pts = np.asarray(points, float)
-    shp = pts.shape[:-1]
-    px = pts[..., 0].reshape(-1, 1)
-    py = pts[..., 1].reshape(-1, 1)
-    p1 = poly
-    p2 = np.roll(poly, -1, axis=0)
-    x1, y1, x2, y2 = p1[:, 0][None], p1[:, 1][None], p2[:, 0][None], p2[:, 1][None]
-    left = (x1 < px) & (x2 < px)
-    at_vertex = (px == x2) & (py == y2) & ~left
-    horiz = (y1 == py) & (y2 == py)
-    on_horiz = horiz & (np.minimum(x1, x2) <= px) & (px <= np.maximum(x1, x2)) & ~left
-    cross = ~left & ~horiz & (((y1 > py) & (y2 <= py)) | ((y2 > py) & (y1 <= py)))
-    # orientation of (p1, p2, p) as GEOS: sign((x2-x1)*(py-y2) - (y2-y1)*(px-x2))
-    orient = np.sign((x2 - x1) * (py - y2) - (y2 - y1) * (px - x2))
-    on_seg = cross & (orient == 0)
-    sign = np.where(y2 < y1, -orient, orient)
-    count = (cross & (sign > 0)).sum(1)
-    boundary = (at_vertex | on_horiz | on_seg).any(1)
-    return ((count % 2 == 1) & ~boundary).reshape(shp)
-
-
-def _apply_ignore(fr: PoseTrackFrame, polys: List[np.ndarray], has_regions: bool):
-    vis = fr.visible.copy()
-    keep = np.ones(fr.num_people, bool)
-    if has_regions and fr.num_people:
-        for poly in polys:
-            vis &= ~points_in_polygon(fr.keypoints, poly)
-        keep = vis.any(1)  # poseval drops people left without points (frames with regions)
-    return keep, vis
+    pts, pgrp, polys, qgrp, slots = [], [], [], [], []
+    for k, (g, p) in enumerate(frames):
+        for side, fr in enumerate((g, p)):
+            if g.has_regions and g.ignore_regions and fr.num_people:
+                idx = np.flatnonzero(fr.visible.reshape(-1))
+                slots.append((k, side, idx))
+                pts.append(fr.keypoints.reshape(-1, 2)[idx])
+                pgrp.append(np.full(len(idx), k))
+        if g.has_regions and g.ignore_regions:
+            polys += g.ignore_regions
+            qgrp += [k] * len(g.ignore_regions)
+    vis = [[g.visible.copy(), p.visible.copy()] for g, p in frames]
+    if pts:
+        inside = points_in_polygons(np.concatenate(pts), polys, np.concatenate(pgrp),
+                                    np.array(qgrp))
+        start = 0
+        for k, side, idx in slots:
+            v = vis[k][side].reshape(-1)  # a view: writes go to vis[k][side]
+            v[idx[inside[start:start + len(idx)]]] = False
+            start += len(idx)
+    out = []
+    for (g, p), (gv, pv) in zip(frames, vis):
+        if g.has_regions:
+            out.append((gv.any(1), gv, pv.any(1), pv))
+        else:
+            out.append((np.ones(g.num_people, bool), gv, np.ones(p.num_people, bool), pv))
+    return out
 
 
 def pair_distances(gt_kpts: np.ndarray, gt_has: np.ndarray, head: np.ndarray,
@@ -119,15 +124,16 @@ def prepare_video(gt: PoseTrackVideo, pr: PoseTrackVideo, strict: bool = False
                   ) -> List[EvalFrame]:
     """Select the evaluated frames of a video, apply ignore regions, compute distances."""
     check_frame_counts(gt, pr)
-    out = []
+    pairs = []
     for g, p in zip(gt.frames, pr.frames):
         if strict and g.is_labeled is not None:
             if not g.is_labeled:
                 continue
         elif g.num_people == 0:
             continue
-        gk, gvis = _apply_ignore(g, g.ignore_regions, g.has_regions)
-        pk, pvis = _apply_ignore(p, g.ignore_regions, g.has_regions)
+        pairs.append((g, p))
+    out = []
+    for (g, p), (gk, gvis, pk, pvis) in zip(pairs, ignored_joints(pairs)):
         gvis, pvis = gvis[gk], pvis[pk]
         head = head_sizes(g.head_boxes[gk])
         dist = pair_distances(g.keypoints[gk], gvis, head, p.keypoints[pk], pvis)
@@ -219,51 +225,43 @@ class _JointAccumulator:
         self.sum_match = 0.0  # distances of MATCH + SWITCH events
         self.sum_extra = 0.0  # RAW + TRANSFER + ASCEND + MIGRATE distances (motmetrics >= 1.2)
 
-    def update(self, oids: list, hids: list, D: np.ndarray) -> None:
-        """``D`` (len(oids), len(hids)): distance, NaN = may not pair."""
-        no, nh = len(oids), len(hids)
+    def update(self, no: int, nh: int, pairs: Dict[tuple, float], gt_ids: list, pr_ids: list,
+               pr_pos: Dict[int, int], hungarian) -> None:
+        """One frame of one joint (motmetrics ``MOTAccumulator.update``).
+
+        Args:
+            no, nh: ground-truth / predicted people with the joint (objects / hypotheses).
+            pairs: ``{(g, p): distance}`` of the pairs within the threshold, in (g, p) order
+                (g, p index the frame's people); at least one.
+            gt_ids, pr_ids: the frame's track ids; ``pr_pos``: predicted id -> p.
+            hungarian: ``hungarian(rem)`` -> the (g, p) pairs that motmetrics' Hungarian step
+                (with its "expensive edges") chooses among the pairs ``rem``.
+        """
         self.objects += no
-        if not no or not nh:
-            self.misses += no
-            self.fps += nh
-            return
-        ii, kk = np.nonzero(np.isfinite(D))
-        if not len(ii):
-            self.misses += no
-            self.fps += nh
-            return
-        dv = D[ii, kk].tolist()
-        self.sum_extra += sum(dv)  # RAW events
-        pairs = dict(zip(zip(ii.tolist(), kk.tolist()), dv))
+        self.sum_extra += sum(pairs.values())  # RAW events
         om, hm = set(), set()
         m = self.m
-        if m:  # 1. keep previous correspondences still within the threshold (oids order)
-            hpos = {h: k for k, h in enumerate(hids)}
-            for i in sorted(set(ii.tolist())):
-                h = m.get(oids[i])
-                k = hpos.get(h) if h is not None else None
-                if k is None or k in hm or (i, k) not in pairs:
+        if m:  # 1. keep previous correspondences still within the threshold (objects' order)
+            for g in sorted({g for g, _ in pairs}):
+                h = m.get(gt_ids[g])
+                p = pr_pos.get(h) if h is not None else None
+                if p is None or p in hm or (g, p) not in pairs:
                     continue
-                om.add(i)
-                hm.add(k)
+                om.add(g)
+                hm.add(p)
                 self.matches += 1
-                self.sum_match += pairs[(i, k)]
-                self.last_match.add(oids[i])
+                self.sum_match += pairs[(g, p)]
+                self.last_match.add(gt_ids[g])
                 self.hyp_hist.add(h)
-        rem = [(i, k) for (i, k) in pairs if i not in om and k not in hm]
+        rem = [(g, p) for (g, p) in pairs if g not in om and p not in hm]
         if rem:  # 2. Hungarian on the rest
-            ri = [i for i, _ in rem]
-            rk = [k for _, k in rem]
-            if len(set(ri)) != len(ri) or len(set(rk)) != len(rk):
-                valid = np.zeros((no, nh), bool)
-                valid[ri, rk] = True
-                big = 2 * min(no, nh) * (np.abs(D[valid]).max() + 1) + 1  # add_expensive_edges
-                rows, cols = linear_sum_assignment(np.where(valid, D, big))
-                ok = valid[rows, cols]
-                rem = list(zip(rows[ok].tolist(), cols[ok].tolist()))
-            for i, k in rem:
-                o, h = oids[i], hids[k]
-                d = pairs[(i, k)]
+            rg = [g for g, _ in rem]
+            rp = [p for _, p in rem]
+            if len(set(rg)) != len(rg) or len(set(rp)) != len(rp):
+                rem = hungarian(rem)
+            for g, p in rem:
+                o, h = gt_ids[g], pr_ids[p]
+                d = pairs[(g, p)]
                 prev = m.get(o)
                 if prev is not None and prev != h:
                     self.switches += 1
@@ -279,10 +277,27 @@ class _JointAccumulator:
                 self.last_match.add(o)
                 m[o] = h
                 self.res_m[h] = o
-                om.add(i)
-                hm.add(k)
+                om.add(g)
+                hm.add(p)
         self.misses += no - len(om)
         self.fps += nh - len(hm)
+
+
+def _hungarian(fr: EvalFrame, j: int, thr: float, rem: List[tuple]) -> List[tuple]:
+    """motmetrics' assignment of the pairs ``rem`` of joint ``j``: Hungarian on the (objects x
+    hypotheses) distance matrix of the people with the joint, pairs not in ``rem`` made
+    "expensive" (``add_expensive_edges``); returns the chosen pairs of ``rem`` in row order."""
+    gi = np.flatnonzero(fr.gt_has[:, j])
+    pi = np.flatnonzero(fr.pr_has[:, j])
+    D = fr.dist[:, :, j].T[np.ix_(gi, pi)]  # (objects, hypotheses)
+    row = {g: r for r, g in enumerate(gi.tolist())}
+    col = {p: c for c, p in enumerate(pi.tolist())}
+    valid = np.zeros(D.shape, bool)
+    valid[[row[g] for g, _ in rem], [col[p] for _, p in rem]] = True
+    big = 2 * min(D.shape) * (np.abs(D[valid]).max() + 1) + 1
+    rows, cols = linear_sum_assignment(np.where(valid, D, big))
+    ok = valid[rows, cols]
+    return list(zip(gi[rows[ok]].tolist(), pi[cols[ok]].tolist()))
 
 
 def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_JointAccumulator]:
@@ -295,21 +310,27 @@ def _video_mot(frames: Sequence[EvalFrame], strict: bool, thr: float) -> List[_J
                 a.misses += 1
                 a.fps += 1
             continue
-        D = np.where(fr.dist <= thr, fr.dist, np.nan).transpose(2, 1, 0)  # (J, G, P)
+        n_g = fr.gt_has.sum(0).tolist()
+        n_p = fr.pr_has.sum(0).tolist()
+        # pairs within the threshold, by joint, then object, then hypothesis
+        p_, g_, j_ = np.nonzero(fr.dist <= thr)
+        order = np.lexsort((p_, g_, j_))
+        p_, g_, j_ = p_[order], g_[order], j_[order]
+        d_ = fr.dist[p_, g_, j_].tolist()
+        bounds = np.searchsorted(j_, np.arange(NUM_JOINTS + 1)).tolist()
+        keys = list(zip(g_.tolist(), p_.tolist()))
         gt_ids = fr.gt_ids.tolist()
         pr_ids = fr.pr_ids.tolist()
-        any_match = np.isfinite(D).any((1, 2)) if P and G else np.zeros(NUM_JOINTS, bool)
-        n_g = fr.gt_has.sum(0)
-        n_p = fr.pr_has.sum(0)
+        pr_pos = {h: p for p, h in enumerate(pr_ids)}
         for j, a in enumerate(accs):
-            if not any_match[j]:
-                a.objects += int(n_g[j])
-                a.misses += int(n_g[j])
-                a.fps += int(n_p[j])
+            lo, hi = bounds[j], bounds[j + 1]
+            if lo == hi:  # no pair within the threshold: all misses and false positives
+                a.objects += n_g[j]
+                a.misses += n_g[j]
+                a.fps += n_p[j]
                 continue
-            gi = np.flatnonzero(fr.gt_has[:, j])
-            pi = np.flatnonzero(fr.pr_has[:, j])
-            a.update([gt_ids[i] for i in gi], [pr_ids[i] for i in pi], D[j][np.ix_(gi, pi)])
+            a.update(n_g[j], n_p[j], dict(zip(keys[lo:hi], d_[lo:hi])), gt_ids, pr_ids, pr_pos,
+                     lambda rem, j=j: _hungarian(fr, j, thr, rem))
     return accs
 
 

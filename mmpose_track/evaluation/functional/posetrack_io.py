@@ -1,9 +1,15 @@
 """Reading, validating and writing PoseTrack18 files for the PoseTrack evaluation.
 
-Pure python + numpy (no torch, no mmpose). The reading rules follow the official evaluator
+Pure python + numpy (no torch, no mmpose). The format itself (constants, JSON reader, ignore-region
+parser, frame-index rule, :class:`PoseTrackFormatError`) is shared with the datasets and tools in
+:mod:`mmpose_track.structures.posetrack18_format`. The reading rules follow the official evaluator
 (poseval, ``py/convert.py`` and ``py/eval_helpers.py``):
 
-* one video per file; frames are paired with the ground truth **by position** in ``images``;
+* one video per file; frames are paired with the ground truth **by position** in ``images``
+  (poseval's rule, kept so that numbers equal the official ones: this is the one place where the
+  project's frame-index rule, :func:`~mmpose_track.structures.posetrack18_format.frame_index`, is
+  not used to place a frame; :class:`PoseTrackMetric` writes prediction files in the ground
+  truth's order, so both agree there);
 * ``categories[0]['keypoints']`` names 15 or 17 joints with PoseTrack18's names (COCO order, slots 1
   and 2 named ``head_bottom``/``head_top``); unknown names (the ears) are ignored; each of the 15
   PoseTrack joints must be present (poseval: "Landmark ... not found");
@@ -16,8 +22,9 @@ Defined results where poseval crashes or is silent (documented in ``docs/evaluat
 NaN coordinates or scores make the joint missing (warning naming video, frame, annotation, joint);
 duplicate / out-of-range track ids, missing ``track_id``, missing ``bbox_head`` on a ground-truth
 person with joints, malformed JSON, a different number of frames: :class:`PoseTrackFormatError`
-naming video, frame and field. Ignore-region polygons with fewer than 3 vertices are skipped with a
-warning (poseval/shapely would crash).
+naming video, frame and field; the file for missing files, unreadable or malformed JSON.
+Ignore-region polygons with fewer than 3 vertices are skipped with a warning (poseval/shapely would
+crash), non-numeric or non-finite ones are an error.
 """
 from __future__ import annotations
 
@@ -31,41 +38,24 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-#: poseval's sentinel score for a joint without a score
-MIN_SCORE = -9999.0
-#: poseval asserts ``track_id < MAX_TRACK_ID``
-MAX_TRACK_ID = 10000
-#: the 15 joints in poseval's order (``eval_helpers.Joint``); PoseTrack18 calls the neck
-#: ``head_bottom``
-POSEVAL_JOINTS = ('right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
-                  'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
-                  'left_shoulder', 'left_elbow', 'left_wrist', 'head_bottom', 'nose',
-                  'head_top')
-NUM_JOINTS = 15
-#: PoseTrack18's 17 names in COCO order (slots 1/2 = COCO's eyes; ears ignored by poseval)
-POSETRACK18_COCO_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
-                          'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-                          'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
-                          'right_knee', 'left_ankle', 'right_ankle')
-#: index into the 17 COCO-order slots for each poseval joint
-COCO17_TO_POSEVAL = np.array([POSETRACK18_COCO_NAMES.index(n) for n in POSEVAL_JOINTS])
-#: printed groups (poseval ``getCum``): indices into the 15 poseval joints
-JOINT_GROUPS: Dict[str, tuple] = {
-    'Head': (14, 12, 13),  # head_top, neck, nose
-    'Shou': (8, 9),
-    'Elb': (7, 10),
-    'Wri': (6, 11),
-    'Hip': (2, 3),
-    'Knee': (1, 4),
-    'Ankl': (0, 5),
-}
-POSETRACK18_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13],
-                        [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3],
-                        [2, 4], [3, 5], [4, 6], [5, 7]]
+from ...structures.posetrack18_format import (COCO17_TO_POSEVAL, MAX_TRACK_ID, MIN_SCORE,
+                                              NUM_POSEVAL_JOINTS, POSETRACK18_COCO_NAMES,
+                                              POSETRACK18_KEYPOINT_NAMES, POSETRACK18_SKELETON,
+                                              POSEVAL_JOINT_GROUPS, POSEVAL_JOINTS,
+                                              PoseTrackFormatError, parse_ignore_regions,
+                                              read_json, video_name)
 
+#: the 15 joints scored (poseval order); old names kept for importers
+NUM_JOINTS = NUM_POSEVAL_JOINTS
+JOINT_GROUPS = POSEVAL_JOINT_GROUPS
 
-class PoseTrackFormatError(ValueError):
-    """A PoseTrack file that cannot be evaluated; the message names video, frame and field."""
+__all__ = [
+    'COCO17_TO_POSEVAL', 'JOINT_GROUPS', 'MAX_TRACK_ID', 'MIN_SCORE', 'NUM_JOINTS',
+    'POSETRACK18_COCO_NAMES', 'POSETRACK18_KEYPOINT_NAMES', 'POSETRACK18_SKELETON',
+    'POSEVAL_JOINTS', 'PoseTrackFormatError', 'PoseTrackFrame', 'PoseTrackVideo', 'empty_frame',
+    'parse_posetrack18', 'load_posetrack_file', 'list_videos', 'load_gt_pred_dirs',
+    'check_frame_counts', 'split_merged_annotations', 'export_posetrack18', 'write_posetrack18'
+]
 
 
 @dataclass
@@ -133,28 +123,6 @@ def _joint_table(categories: Any, video: str) -> np.ndarray:
     return table
 
 
-def _polygons(img: dict, video: str, frame: int) -> tuple:
-    rx, ry = img.get('ignore_regions_x'), img.get('ignore_regions_y')
-    if rx is None or ry is None:
-        return [], False
-    if not isinstance(rx, list) or not isinstance(ry, list) or len(rx) != len(ry):
-        raise PoseTrackFormatError(
-            f'{_where(video, frame, "ignore_regions_x/y")}: must be two lists of equal length')
-    polys = []
-    for r, (xs, ys) in enumerate(zip(rx, ry)):
-        try:
-            p = np.stack([np.asarray(xs, float), np.asarray(ys, float)], -1).reshape(-1, 2)
-        except Exception as e:  # noqa: BLE001
-            raise PoseTrackFormatError(
-                f'{_where(video, frame, f"ignore_regions_x/y[{r}]")}: {e}') from None
-        if len(p) < 3 or not np.isfinite(p).all():
-            warnings.warn(f'{_where(video, frame, f"ignore_regions_x/y[{r}]")}: polygon with '
-                          f'{len(p)} vertices (or non-finite) skipped')
-            continue
-        polys.append(p)
-    return polys, len(rx) > 0
-
-
 def _as_int_id(v: Any, where: str) -> int:
     if isinstance(v, bool) or v is None:
         raise PoseTrackFormatError(f'{where}: track id must be an integer, got {v!r}')
@@ -171,6 +139,121 @@ def _as_int_id(v: Any, where: str) -> int:
         raise PoseTrackFormatError(
             f'{where}: track id {i} outside [0, {MAX_TRACK_ID}) (poseval asserts < 10000)')
     return i
+
+
+def _people_fast(per_frame: List[List[dict]], K: int, sel: np.ndarray, is_gt: bool
+                 ) -> Optional[List[tuple]]:
+    """The people of every frame of a video in a few array operations, or ``None`` when anything
+    is off (a field missing or malformed, a non-finite value to warn about, an id to convert or
+    reject, a duplicate): then :func:`_people_checked` reads the video annotation by annotation
+    and warns / raises with video, frame, annotation and field. Both give the same arrays."""
+    anns = [a for frame in per_frame for a in frame]
+    n = len(anns)
+    counts = np.array([len(frame) for frame in per_frame], np.int64)
+    try:
+        tids = [a['track_id'] for a in anns]
+        if not all(type(t) is int for t in tids):  # noqa: E721 (bool, float, [id]: checked path)
+            return None
+        tids = np.array(tids, np.int64).reshape(n)
+        k3 = np.array([a['keypoints'] for a in anns], np.float64).reshape(n, K, 3)[:, sel]
+        s15 = np.full((n, NUM_JOINTS), MIN_SCORE)
+        has_s = [i for i, a in enumerate(anns) if a.get('scores')]
+        if has_s:
+            s15[has_s] = np.array([anns[i]['scores'] for i in has_s],
+                                  np.float64).reshape(len(has_s), K)[:, sel]
+        heads = np.full((n, 4), np.nan)
+        has_h = [i for i, a in enumerate(anns) if a.get('bbox_head') is not None]
+        if has_h:
+            hb = np.array([anns[i]['bbox_head'] for i in has_h], np.float64).reshape(len(has_h), 4)
+            heads[has_h] = np.concatenate([hb[:, :2], hb[:, :2] + hb[:, 2:]], 1)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if n and (tids.min() < 0 or tids.max() >= MAX_TRACK_ID):
+        return None
+    present = ~((k3[..., 0] == 0) & (k3[..., 1] == 0) & (k3[..., 2] == 0))
+    if not (np.isfinite(k3[..., :2][present]).all() and np.isfinite(s15[present]).all()):
+        return None
+    if is_gt:
+        with_joints = present.any(1)
+        if not np.isfinite(heads[with_joints]).all():
+            return None
+    frame = np.repeat(np.arange(len(per_frame)), counts)
+    if len(np.unique(frame * MAX_TRACK_ID + tids)) != n:
+        return None
+    kpts = np.where(present[..., None], k3[..., :2], 0.0)
+    scores = np.where(present, s15, MIN_SCORE)
+    bounds = np.cumsum(counts)[:-1]
+    return list(zip(np.split(tids, bounds), np.split(kpts, bounds), np.split(present, bounds),
+                    np.split(scores, bounds), np.split(heads, bounds)))
+
+
+def _people_checked(anns: List[dict], video: str, f: int, K: int, sel: np.ndarray, is_gt: bool
+                    ) -> tuple:
+    """The people of one frame read annotation by annotation, with the warnings and errors."""
+    n = len(anns)
+    tids = np.zeros(n, np.int64)
+    kpts = np.zeros((n, NUM_JOINTS, 2))
+    vis = np.zeros((n, NUM_JOINTS), bool)
+    scores = np.full((n, NUM_JOINTS), MIN_SCORE)
+    heads = np.full((n, 4), np.nan)
+    for p, ann in enumerate(anns):
+        where = _where(video, f, f'annotations[id={ann.get("id")}]')
+        if 'track_id' not in ann:
+            raise PoseTrackFormatError(f'{where}.track_id: missing (poseval needs it)')
+        tids[p] = _as_int_id(ann['track_id'], f'{where}.track_id')
+        try:
+            arr = np.asarray(ann.get('keypoints'), dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise PoseTrackFormatError(f'{where}.keypoints: not a list of numbers') from None
+        if arr.size != 3 * K:
+            raise PoseTrackFormatError(f'{where}.keypoints: {arr.size} values, expected '
+                                       f'{3 * K} ({K} joints x 3)')
+        arr = arr.reshape(K, 3)[sel]  # (15, 3) in poseval order
+        sc = ann.get('scores')
+        s15 = np.full(NUM_JOINTS, MIN_SCORE)
+        if sc:  # poseval: empty list / missing -> MIN_SCORE
+            try:
+                sc_arr = np.asarray(sc, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                raise PoseTrackFormatError(f'{where}.scores: not a list of numbers') from None
+            if sc_arr.size != K:
+                raise PoseTrackFormatError(
+                    f'{where}.scores: {sc_arr.size} values, expected {K}')
+            s15 = sc_arr[sel]
+        present = ~((arr[:, 0] == 0) & (arr[:, 1] == 0) & (arr[:, 2] == 0))
+        bad_xy = present & ~np.isfinite(arr[:, :2]).all(1)
+        bad_s = present & ~bad_xy & ~np.isfinite(s15)
+        if bad_xy.any() or bad_s.any():
+            for j in np.flatnonzero(bad_xy):
+                warnings.warn(f'{where}.keypoints[{POSEVAL_JOINTS[j]}]: non-finite '
+                              'coordinate; joint treated as missing')
+            for j in np.flatnonzero(bad_s):
+                warnings.warn(f'{where}.scores[{POSEVAL_JOINTS[j]}]: non-finite score; '
+                              'joint treated as missing')
+            present &= ~bad_xy & ~bad_s
+        kpts[p][present] = arr[present, :2]
+        vis[p] = present
+        scores[p][present] = s15[present]
+        hb = ann.get('bbox_head')
+        if hb is not None:
+            try:
+                hb = np.asarray(hb, dtype=float).reshape(4)
+            except (TypeError, ValueError):
+                raise PoseTrackFormatError(f'{where}.bbox_head: must be [x, y, w, h]') from None
+            heads[p] = (hb[0], hb[1], hb[0] + hb[2], hb[1] + hb[3])
+        if is_gt and vis[p].any():
+            if hb is None:
+                raise PoseTrackFormatError(
+                    f'{where}.bbox_head: missing on a ground-truth person with joints '
+                    '(head size = 0.6 x head-box diagonal)')
+            if not np.isfinite(heads[p]).all():
+                raise PoseTrackFormatError(f'{where}.bbox_head: non-finite values')
+    if len(np.unique(tids)) != n:
+        vals, cnt = np.unique(tids, return_counts=True)
+        raise PoseTrackFormatError(
+            f'{_where(video, f, "track_id")}: duplicate track ids {vals[cnt > 1].tolist()} '
+            f'in one frame ({"ground truth" if is_gt else "prediction"})')
+    return tids, kpts, vis, scores, heads
 
 
 def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
@@ -208,7 +291,7 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
         by_image[img['id']] = []
         fn = img.get('file_name')
         if isinstance(fn, str) and fn:
-            folders.add(osp.basename(osp.dirname(fn)))
+            folders.add(video_name(fn))
     if len(folders) > 1:
         raise PoseTrackFormatError(
             f'{_where(video, None, "images[].file_name")}: frames of {len(folders)} videos in one '
@@ -223,81 +306,17 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
             continue
         by_image[iid].append(ann)
 
+    per_frame = [by_image[img['id']] for img in images]
+    people = _people_fast(per_frame, K, sel, is_gt)
     frames = []
     for f, img in enumerate(images):
-        anns = by_image[img['id']]
-        polys, has_regions = _polygons(img, video, f)
-        n = len(anns)
-        tids = np.zeros(n, np.int64)
-        kpts = np.zeros((n, NUM_JOINTS, 2))
-        vis = np.zeros((n, NUM_JOINTS), bool)
-        scores = np.full((n, NUM_JOINTS), MIN_SCORE)
-        heads = np.full((n, 4), np.nan)
-        try:  # fast path: one array per frame
-            fk = np.asarray([a['keypoints'] for a in anns], float).reshape(n, K, 3)[:, sel]
-        except (KeyError, TypeError, ValueError):
-            fk = None
-        for p, ann in enumerate(anns):
-            where = _where(video, f, f'annotations[id={ann.get("id")}]')
-            if 'track_id' not in ann:
-                raise PoseTrackFormatError(f'{where}.track_id: missing (poseval needs it)')
-            tids[p] = _as_int_id(ann['track_id'], f'{where}.track_id')
-            if fk is not None:
-                arr = fk[p]
-            else:
-                try:
-                    arr = np.asarray(ann.get('keypoints'), dtype=float).reshape(-1)
-                except (TypeError, ValueError):
-                    raise PoseTrackFormatError(
-                        f'{where}.keypoints: not a list of numbers') from None
-                if arr.size != 3 * K:
-                    raise PoseTrackFormatError(f'{where}.keypoints: {arr.size} values, expected '
-                                               f'{3 * K} ({K} joints x 3)')
-                arr = arr.reshape(K, 3)[sel]  # (15, 3) in poseval order
-            sc = ann.get('scores')
-            s15 = np.full(NUM_JOINTS, MIN_SCORE)
-            if sc:  # poseval: empty list / missing -> MIN_SCORE
-                try:
-                    sc_arr = np.asarray(sc, dtype=float).reshape(-1)
-                except (TypeError, ValueError):
-                    raise PoseTrackFormatError(f'{where}.scores: not a list of numbers') from None
-                if sc_arr.size != K:
-                    raise PoseTrackFormatError(
-                        f'{where}.scores: {sc_arr.size} values, expected {K}')
-                s15 = sc_arr[sel]
-            present = ~((arr[:, 0] == 0) & (arr[:, 1] == 0) & (arr[:, 2] == 0))
-            bad_xy = present & ~np.isfinite(arr[:, :2]).all(1)
-            bad_s = present & ~bad_xy & ~np.isfinite(s15)
-            if bad_xy.any() or bad_s.any():
-                for j in np.flatnonzero(bad_xy):
-                    warnings.warn(f'{where}.keypoints[{POSEVAL_JOINTS[j]}]: non-finite '
-                                  'coordinate; joint treated as missing')
-                for j in np.flatnonzero(bad_s):
-                    warnings.warn(f'{where}.scores[{POSEVAL_JOINTS[j]}]: non-finite score; '
-                                  'joint treated as missing')
-                present &= ~bad_xy & ~bad_s
-            kpts[p][present] = arr[present, :2]
-            vis[p] = present
-            scores[p][present] = s15[present]
-            hb = ann.get('bbox_head')
-            if hb is not None:
-                try:
-                    hb = np.asarray(hb, dtype=float).reshape(4)
-                except (TypeError, ValueError):
-                    raise PoseTrackFormatError(f'{where}.bbox_head: must be [x, y, w, h]') from None
-                heads[p] = (hb[0], hb[1], hb[0] + hb[2], hb[1] + hb[3])
-            if is_gt and vis[p].any():
-                if hb is None:
-                    raise PoseTrackFormatError(
-                        f'{where}.bbox_head: missing on a ground-truth person with joints '
-                        '(head size = 0.6 x head-box diagonal)')
-                if not np.isfinite(heads[p]).all():
-                    raise PoseTrackFormatError(f'{where}.bbox_head: non-finite values')
-        if len(np.unique(tids)) != n:
-            vals, cnt = np.unique(tids, return_counts=True)
-            raise PoseTrackFormatError(
-                f'{_where(video, f, "track_id")}: duplicate track ids {vals[cnt > 1].tolist()} '
-                f'in one frame ({"ground truth" if is_gt else "prediction"})')
+        if people is None:  # something to warn about or an error: the checking path says what
+            polys, has_regions = parse_ignore_regions(img, _where(video, f))
+            tids, kpts, vis, scores, heads = _people_checked(per_frame[f], video, f, K, sel,
+                                                              is_gt)
+        else:
+            tids, kpts, vis, scores, heads = people[f]
+            polys, has_regions = parse_ignore_regions(img, _where(video, f))
         lab = img.get('is_labeled')
         frames.append(PoseTrackFrame(
             img['id'], str(img.get('file_name', '')), None if lab is None else bool(lab),
@@ -305,20 +324,16 @@ def parse_posetrack18(data: Any, video: str, is_gt: bool) -> PoseTrackVideo:
     return PoseTrackVideo(video, frames)
 
 
-def load_json(path: str, video: Optional[str] = None) -> Any:
-    """``json.load`` with an error naming the video on malformed JSON."""
-    video = video or osp.splitext(osp.basename(path))[0]
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise PoseTrackFormatError(f'{_where(video)}: malformed JSON in {path}: {e}') from None
-
-
 def load_posetrack_file(path: str, is_gt: bool) -> PoseTrackVideo:
-    """Read and validate one PoseTrack18 file; the video is named after the file stem."""
+    """Read (:func:`~mmpose_track.structures.posetrack18_format.read_json`) and validate one
+    PoseTrack18 file; the video is named after the file stem. Errors start with the file's path,
+    then name video, frame and field."""
     video = osp.splitext(osp.basename(path))[0]
-    return parse_posetrack18(load_json(path, video), video, is_gt)
+    data = read_json(path, 'ground-truth file' if is_gt else 'prediction file')
+    try:
+        return parse_posetrack18(data, video, is_gt)
+    except PoseTrackFormatError as e:  # say which file: ground truth and prediction share names
+        raise PoseTrackFormatError(f'{path}: {e}') from None
 
 
 def list_videos(gt_dir: str) -> List[str]:
@@ -377,7 +392,7 @@ def split_merged_annotations(data: dict) -> Dict[str, dict]:
     vids: Dict[str, dict] = {}
     img_vid = {}
     for img in data['images']:
-        v = osp.basename(osp.dirname(img['file_name']))
+        v = video_name(img['file_name'])
         d = vids.setdefault(v, {'images': [], 'annotations': [],
                                 'categories': data.get('categories')})
         d['images'].append(img)

@@ -5,6 +5,12 @@ A thin wrapper over :mod:`mmpose_track.evaluation.functional`: it collects frame
 test time"), gathers them from all ranks (MMEngine ``BaseMetric``), groups them by video and sorts
 them by frame, writes one PoseTrack18 prediction file per ground-truth video (submittable; a video
 without any prediction gets a file with empty frames and a warning) and scores them.
+
+Each predicted frame is put on its ground-truth frame by ``img_id``, else ``img_path``, else
+``frame_idx`` under the project's frame-index rule
+(:mod:`mmpose_track.structures.posetrack18_format`); a frame that matches none is an error. The
+files are written in the ground truth's frame order, so the evaluation's pairing of frames by
+position (poseval's rule) pairs the right frames.
 """
 import os
 import os.path as osp
@@ -12,16 +18,16 @@ import shutil
 import tempfile
 import warnings
 from collections import OrderedDict, defaultdict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
+from ...structures.posetrack18_format import frame_indices, read_json
 from ..functional import (GROUP_NAMES, evaluate_posetrack, export_posetrack18, format_table,
                           parse_posetrack18, split_merged_annotations, write_posetrack18)
-from ..functional.posetrack_io import load_json
 
 
 def _np(x: Any) -> Optional[np.ndarray]:
@@ -117,14 +123,20 @@ class PoseTrackMetric(BaseMetric):
                         'per-video PoseTrack18 files)')
                 names = sorted(n for n in os.listdir(self.gt_dir) if n.endswith('.json'))
                 self._gt = OrderedDict(
-                    (n[:-5], load_json(osp.join(self.gt_dir, n))) for n in names)
+                    (n[:-5], read_json(osp.join(self.gt_dir, n), 'ground-truth file'))
+                    for n in names)
             else:
                 self._gt = OrderedDict(sorted(
-                    split_merged_annotations(load_json(self.ann_file)).items()))
+                    split_merged_annotations(read_json(self.ann_file)).items()))
         return self._gt
 
     @staticmethod
-    def _frame_key(rec: dict, images: List[dict], by_id: dict, by_name: dict):
+    def _frame_key(rec: dict, by_id: dict, by_name: dict, by_index: dict):
+        """The ground-truth image id of a predicted frame: by ``img_id``; else by the last two
+        parts of ``img_path`` (``<video>/<frame file>``); else by ``frame_idx``, matched with the
+        ground-truth frame of that index under the project's frame-index rule
+        (:func:`~mmpose_track.structures.posetrack18_format.frame_indices`: the number ending the
+        file name, else the position in the file). ``None`` when nothing matches."""
         if rec['img_id'] is not None and rec['img_id'] in by_id:
             return rec['img_id']
         p = rec['img_path']
@@ -133,9 +145,8 @@ class PoseTrackMetric(BaseMetric):
             if key in by_name:
                 return by_name[key]
         f = rec['frame_idx']
-        if f is not None and 0 <= int(f) < len(images) and \
-                (not images or images[0].get('nframes') in (None, len(images))):
-            return images[int(f)]['id']
+        if f is not None:
+            return by_index.get(int(f))
         return None
 
     # ------------------------------------------------------------------ metrics
@@ -166,15 +177,24 @@ class PoseTrackMetric(BaseMetric):
             for name, gdata in gt.items():
                 images = gdata['images']
                 by_id = {img['id']: img for img in images}
-                by_name = {'/'.join(str(img.get('file_name', '')).split('/')[-2:]): img['id']
-                           for img in images}
+                by_name = {'/'.join(str(img.get('file_name', '')).replace('\\', '/')
+                                    .split('/')[-2:]): img['id'] for img in images}
+                by_index = {}  # filled when a frame needs it
                 frames = {}
-                dropped = 0
                 for rec in per_video.get(name, {}).values():
-                    k = self._frame_key(rec, images, by_id, by_name)
+                    if not by_index and rec['img_id'] not in by_id:
+                        by_index = dict(zip(
+                            frame_indices([img.get('file_name') for img in images],
+                                          [f'image id {img["id"]}' for img in images],
+                                          f'PoseTrackMetric: ground truth of video {name!r}'),
+                            [img['id'] for img in images]))
+                    k = self._frame_key(rec, by_id, by_name, by_index)
                     if k is None:
-                        dropped += 1
-                        continue
+                        raise ValueError(
+                            f'PoseTrackMetric: video {name!r}: a predicted frame (img_id='
+                            f'{rec["img_id"]!r}, img_path={rec["img_path"]!r}, frame_idx='
+                            f'{rec["frame_idx"]!r}) matches no ground-truth image by img_id, '
+                            'img_path or frame index')
                     frames[k] = rec
                 if name not in per_video:
                     warnings.warn(f'video {name!r}: no predictions at all; an empty prediction '

@@ -4,13 +4,14 @@ OGN (Zhang et al. 2019, Sec. 4.2) tracks like Detect-and-Track's IoU tracker "ex
 appearance information is taken into account ... human Re-identification model is utilized to
 extract the appearance feature of the targets ... the Euclidean distance is adopted to measure
 the appearance similarity". :class:`TopdownPoseEstimatorWithReID` runs any MMPose top-down
-estimator and a separately trained ReID model (:class:`~.reid.PersonReID`, MMDet's ReID design)
-on the same person boxes, and stores ``pred_instances.embeddings`` ``(N, D)``, which the tracking
-loop hands to ``IoUAppearanceTracker`` (``configs/trackers/iou_appearance.py``).
+estimator and a separately trained ReID model (:class:`~mmpose_track.models.reid.PersonReID`,
+MMDet's ReID design) on the same person boxes, and stores ``pred_instances.embeddings``
+``(N, D)``, which the tracking loop hands to ``IoUAppearanceTracker``
+(``configs/trackers/iou_appearance.py``).
 
 The ReID crops are sampled from the already warped, normalised pose inputs with one batched
 ``grid_sample`` (each box mapped through the sample's ``input_center``/``input_scale``), so no
-image is read twice; the geometry matches :class:`~mmpose_track.datasets.datasets.CropPersonBox`
+image is read twice; the geometry matches :class:`~mmpose_track.datasets.transforms.CropPersonBox`
 used to train the ReID model (box corners to crop corners, aspect not kept, zero = mean padding).
 """
 from typing import List, Optional, Tuple
@@ -22,7 +23,7 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpose.registry import MODELS as POSE_MODELS
 
-from .reid import PersonReID, _build  # noqa: F401  (registers the ReID parts)
+from ..reid import build_mmdet_module  # also registers the ReID parts
 
 
 def _box_grid_theta(boxes: torch.Tensor, centers: torch.Tensor,
@@ -47,12 +48,19 @@ class TopdownPoseEstimatorWithReID(BaseModel):
 
     Args:
         pose_estimator (dict): any MMPose top-down estimator config (``TopdownPoseEstimator``).
-        reid (dict | str): MMDet-scope ReID model config (:class:`~.reid.PersonReID`), or the
-            path of a ReID config file (its ``model``); the ReID ``data_preprocessor`` gives the
-            normalisation the ReID model was trained with.
+        reid (dict | str): MMDet-scope ReID model config
+            (:class:`~mmpose_track.models.reid.PersonReID`), or the path of a ReID config file
+            (its ``model``); the ReID ``data_preprocessor`` gives the normalisation the ReID
+            model was trained with.
         reid_checkpoint (str, optional): ReID weights (a ``tools/train.py`` checkpoint of a
-            ``configs/reid/`` config), loaded at construction and again by ``init_weights``;
-            the ReID model is frozen and always in eval mode.
+            ``configs/reid/`` config; point to your own with ``--cfg-options
+            model.reid_checkpoint=PATH``). Never read at construction, so a config builds with
+            no file on disk: it is loaded by :meth:`init_weights` (training) and when a
+            checkpoint without ReID weights is loaded into the wrapper (``load_from`` / the
+            checkpoint of ``tools/test.py``: a bare pose-estimator checkpoint); a checkpoint of
+            the wrapper itself brings its own ReID weights. A missing file is then a
+            ``FileNotFoundError`` naming ``model.reid_checkpoint``. The ReID model is frozen and
+            always in eval mode.
         reid_input_size (tuple[int, int]): crop ``(w, h)`` fed to the ReID model (its training
             ``CropPersonBox`` size).
         normalize_embeddings (bool): L2-normalise the embeddings (the tracker's ``normalize``
@@ -81,20 +89,29 @@ class TopdownPoseEstimatorWithReID(BaseModel):
         if isinstance(reid, str):  # a ReID config file (configs/reid/...): its ``model``
             from mmengine.config import Config
             reid = Config.fromfile(reid)['model']
-        self.reid = _build(reid)
+        self.reid = build_mmdet_module(reid)
         self.reid_checkpoint = reid_checkpoint
         self.reid_input_size = (int(reid_input_size[0]), int(reid_input_size[1]))
         self.normalize_embeddings = bool(normalize_embeddings)
-        if reid_checkpoint:
-            self._load_reid()
+        self._reid_loaded = False  # ``reid_checkpoint`` is read on first need (see Args)
         for p in self.reid.parameters():
             p.requires_grad_(False)
         self.reid.eval()
 
     # ------------------------------------------------------------------ weights
     def _load_reid(self) -> None:
-        load_checkpoint(self.reid, self.reid_checkpoint, map_location='cpu', strict=True,
+        """Load ``reid_checkpoint`` into the ReID model (once; a no-op without one)."""
+        if not self.reid_checkpoint or self._reid_loaded:
+            return
+        import os.path as osp
+        path = self.reid_checkpoint
+        if '://' not in path and not osp.isfile(path):
+            raise FileNotFoundError(
+                f'ReID checkpoint not found: {path} (model.reid_checkpoint; train a '
+                'configs/reid/ config first, or pass --cfg-options model.reid_checkpoint=PATH)')
+        load_checkpoint(self.reid, path, map_location='cpu', strict=True,
                         revise_keys=[(r'^module\.', '')])
+        self._reid_loaded = True
 
     def init_weights(self) -> None:
         self.pose_estimator.init_weights()
@@ -114,9 +131,11 @@ class TopdownPoseEstimatorWithReID(BaseModel):
         own = (prefix + 'pose_estimator.', prefix + 'reid.', prefix + 'data_preprocessor.')
         for key in [k for k in state_dict if k.startswith(prefix) and not k.startswith(own)]:
             state_dict[prefix + 'pose_estimator.' + key[len(prefix):]] = state_dict.pop(key)
-        # a checkpoint without ReID weights keeps the ones from ``reid_checkpoint`` (no
-        # "missing keys" noise); a checkpoint of this wrapper brings its own
+        # a checkpoint without ReID weights (a bare pose estimator's: tools/test.py, load_from)
+        # gets the ones of ``reid_checkpoint``, loaded now if not yet (no "missing keys"
+        # noise); a checkpoint of this wrapper brings its own
         if not any(k.startswith(prefix + 'reid.') for k in state_dict):
+            self._load_reid()
             for k, v in self.reid.state_dict().items():
                 state_dict[prefix + 'reid.' + k] = v
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,

@@ -1,15 +1,26 @@
-"""Pose trackers (registered into ``mmpose_track.registry.POSE_TRACKERS``).
+"""Pose trackers (``mmpose_track.registry.POSE_TRACKERS``) and their parts (``TRACKING_PARTS``).
 
 Interface: ``tracker.reset()``; ``tracker.update(keypoints (N, K, 3), bboxes (N, 4) | None,
-frame_id, **features) -> track_ids (N,) int64``; ``tracker.finalize() -> {id: id | -1}``.
+frame_id, **features) -> track_ids (N,) int64``; ``tracker.finalize() -> {id: id | -1}``;
+``tracker.feature_keys`` (the feature names ``update`` reads).
+
+A :class:`PoseTracker` is built from a similarity, an assigner and a track memory; the papers'
+trackers (``OKSHungarianTracker``...) are presets of it with flat config keys.
 """
-from .base_pose_tracker import BasePoseTracker
-from .embedding_tracker import EmbeddingTracker
-from .iou_trackers import IoUAppearanceTracker, IoUHungarianTracker
-from .keypoint_matching_tracker import KeypointMatchingTracker
-from .oks_trackers import OKSGreedyTracker, OKSHungarianTracker
+from .assigners import GreedyAssigner, HungarianAssigner
+from .base_similarity import BaseSimilarity
+from .embedding_tracker import EmbeddingTracker, STEmbedSimilarity
+from .iou_trackers import (IoUAppearanceSimilarity, IoUAppearanceTracker, IoUHungarianTracker,
+                           IoUSimilarity)
+from .keypoint_matching_tracker import KeypointMatchingSimilarity, KeypointMatchingTracker
+from .oks_trackers import OKSGreedyTracker, OKSHungarianTracker, OKSSimilarity
+from .pose_tracker import BasePoseTracker, PoseTracker, PresetTracker
+from .track_memory import DetectionFrame, TrackMemory
 
 __all__ = [
-    'BasePoseTracker', 'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker',
-    'IoUAppearanceTracker', 'EmbeddingTracker', 'KeypointMatchingTracker'
+    'PoseTracker', 'PresetTracker', 'BasePoseTracker', 'TrackMemory', 'DetectionFrame',
+    'BaseSimilarity', 'OKSSimilarity', 'IoUSimilarity', 'IoUAppearanceSimilarity',
+    'STEmbedSimilarity', 'KeypointMatchingSimilarity', 'HungarianAssigner', 'GreedyAssigner',
+    'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker', 'IoUAppearanceTracker',
+    'EmbeddingTracker', 'KeypointMatchingTracker'
 ]

@@ -1,41 +1,29 @@
-"""Box trackers: IoU + Hungarian, and IoU + appearance (OGN)."""
+"""Box similarities (IoU; IoU + appearance, OGN) and the trackers built on them."""
 import numpy as np
 
-from mmpose_track.registry import POSE_TRACKERS
+from mmpose_track.registry import POSE_TRACKERS, TRACKING_PARTS
 from ..similarity import bbox_iou_matrix, embedding_distance
-from .base_pose_tracker import BasePoseTracker, _Frame, _take
+from .base_similarity import BaseSimilarity
+from .pose_tracker import PresetTracker
+from .track_memory import take
+
+__all__ = ['IoUSimilarity', 'IoUAppearanceSimilarity', 'IoUHungarianTracker',
+           'IoUAppearanceTracker']
 
 
-def iou_fast(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of prepared boxes (finite) — the trackers' hot path; see ``bbox_iou_matrix``."""
-    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    np.maximum(iw, 0, out=iw)
-    np.maximum(ih, 0, out=ih)
-    inter = iw * ih
-    aa = np.maximum(a[:, 2] - a[:, 0], 0) * np.maximum(a[:, 3] - a[:, 1], 0)
-    ab = np.maximum(b[:, 2] - b[:, 0], 0) * np.maximum(b[:, 3] - b[:, 1], 0)
-    union = aa[:, None] + ab[None, :] - inter
-    return inter / np.maximum(union, 1e-12)
+@TRACKING_PARTS.register_module()
+class IoUSimilarity(BaseSimilarity):
+    """Box IoU between detections and tracks (:func:`~mmpose_track.tracking.bbox_iou_matrix`).
 
-
-@POSE_TRACKERS.register_module()
-class IoUHungarianTracker(BasePoseTracker):
-    """Box IoU similarity + Munkres assignment (TKMRNet ablation "IOU").
-
-    Boxes are the given ``bboxes`` or the tight box around the joints. Config keys:
-    ``match_thr`` (0.3) and the lifecycle keys of :class:`BasePoseTracker`.
+    Boxes are the given ``bboxes`` or the tight box around the joints.
     """
 
-    def __init__(self, match_thr: float = 0.3, num_frames_retain: int = 1, **kwargs):
-        super().__init__(match_thr=match_thr, num_frames_retain=num_frames_retain, **kwargs)
-
-    def similarity(self, det: _Frame, det_idx, trk_idx) -> np.ndarray:
-        return iou_fast(_take(det.boxes, det_idx), _take(self._boxes, trk_idx))
+    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
+        return bbox_iou_matrix(take(det.boxes, det_idx), take(memory.boxes, trk_idx))
 
 
-@POSE_TRACKERS.register_module()
-class IoUAppearanceTracker(BasePoseTracker):
+@TRACKING_PARTS.register_module()
+class IoUAppearanceSimilarity(BaseSimilarity):
     """IoU combined with the Euclidean distance of appearance embeddings (OGN, Sec. 4.2).
 
     OGN follows Detect-and-Track's IoU tracker "except that the appearance information is taken
@@ -43,40 +31,33 @@ class IoUAppearanceTracker(BasePoseTracker):
     combination is not given, so we use a weighted sum of two similarities in ``[0, 1]``:
 
     ``w = iou_weight · IoU + appearance_weight · a``, ``a = 1 − d / 2`` for L2-normalised
-    embeddings (``normalize=True``; ``d ∈ [0, 2]``) or ``a = exp(−d / appearance_scale)``.
+    embeddings (``normalize=True``; ``d ∈ [0, 2]``) or ``a = exp(−d / appearance_scale)``
+    (``normalize=False``, raw distances).
 
-    Features: ``embeddings`` ``(N, D)`` (re-identification vectors; remembered per track,
-    optionally with ``feature_momentum``). Without them the tracker falls back to IoU alone
-    (warned once). ``min_iou`` (0: off) makes pairs below that IoU unmatchable.
+    Features: ``embeddings`` ``(N, D)`` (re-identification vectors; remembered per track). Without
+    them the similarity is IoU alone (warned once); a track without a stored embedding uses its
+    IoU in place of ``a``. ``min_iou`` (0: off) makes pairs below that IoU unmatchable (``-inf``).
     """
-    default_feature_keys = ('embeddings', )
+    feature_keys = ('embeddings', )
 
-    def __init__(self,
-                 match_thr: float = 0.3,
-                 iou_weight: float = 0.5,
-                 appearance_weight: float = 0.5,
-                 normalize: bool = True,
-                 appearance_scale: float = 1.0,
-                 min_iou: float = 0.0,
-                 num_frames_retain: int = 1,
-                 **kwargs):
-        super().__init__(match_thr=match_thr, num_frames_retain=num_frames_retain, **kwargs)
+    def __init__(self, iou_weight: float = 0.5, appearance_weight: float = 0.5,
+                 normalize: bool = True, appearance_scale: float = 1.0, min_iou: float = 0.0):
         self.iou_weight = float(iou_weight)
         self.appearance_weight = float(appearance_weight)
         self.normalize = bool(normalize)
         self.appearance_scale = float(appearance_scale)
         self.min_iou = float(min_iou)
 
-    def similarity(self, det: _Frame, det_idx, trk_idx) -> np.ndarray:
-        iou = iou_fast(_take(det.boxes, det_idx), _take(self._boxes, trk_idx))
+    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
+        iou = bbox_iou_matrix(take(det.boxes, det_idx), take(memory.boxes, trk_idx))
         emb = det.feats.get('embeddings')
-        store = self._feats.get('embeddings')
+        store = memory.feats.get('embeddings')
         if emb is None or store is None:
             self.warn_once('no_emb', f'{type(self).__name__}: no `embeddings` feature; '
                            'tracking by IoU only')
             sim = iou
         else:
-            d = embedding_distance(_take(emb, det_idx), _take(store, trk_idx),
+            d = embedding_distance(take(emb, det_idx), take(store, trk_idx),
                                    normalize=self.normalize)
             app = (1.0 - 0.5 * d) if self.normalize else np.exp(-d / self.appearance_scale)
             # tracks without a stored embedding: IoU only (rescaled to the full weight)
@@ -87,4 +68,29 @@ class IoUAppearanceTracker(BasePoseTracker):
         return sim
 
 
-__all__ = ['IoUHungarianTracker', 'IoUAppearanceTracker', 'iou_fast', 'bbox_iou_matrix']
+@POSE_TRACKERS.register_module()
+class IoUHungarianTracker(PresetTracker):
+    """Box IoU similarity + Munkres assignment (TKMRNet ablation "IOU").
+
+    Config keys: ``match_thr`` (0.3) and the :class:`PresetTracker` keys.
+    """
+
+    def __init__(self, match_thr: float = 0.3, **kwargs):
+        super().__init__(IoUSimilarity(), match_thr=match_thr, **kwargs)
+
+
+@POSE_TRACKERS.register_module()
+class IoUAppearanceTracker(PresetTracker):
+    """OGN's tracker: :class:`IoUAppearanceSimilarity` + Munkres.
+
+    Config keys: ``match_thr`` (0.3), the similarity's (``iou_weight``, ``appearance_weight``,
+    ``normalize``, ``appearance_scale``, ``min_iou``) and the :class:`PresetTracker` keys
+    (``feature_momentum`` averages the remembered embeddings).
+    """
+
+    def __init__(self, match_thr: float = 0.3, iou_weight: float = 0.5,
+                 appearance_weight: float = 0.5, normalize: bool = True,
+                 appearance_scale: float = 1.0, min_iou: float = 0.0, **kwargs):
+        super().__init__(
+            IoUAppearanceSimilarity(iou_weight, appearance_weight, normalize, appearance_scale,
+                                    min_iou), match_thr=match_thr, **kwargs)

@@ -4,7 +4,7 @@ import pytest
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
-from mmpose_track.engine import VideoTrackingStream
+from mmpose_track.tracking.video_stream import VideoTrackingStream
 
 TRACKER = dict(type='OKSHungarianTracker', match_thr=0.3)
 
@@ -87,7 +87,8 @@ def test_empty_frame_and_short_tracks_dropped_by_finalize():
     assert len(frames[0].pred_instances) == 0
     assert frames[0].pred_instances.track_ids.shape == (0, )
     assert len(frames[1].pred_instances) == 1  # the one-frame track was dropped
-    assert frames[1].pred_instances.track_ids.tolist() == frames[2].pred_instances.track_ids.tolist()
+    ids = [f.pred_instances.track_ids.tolist() for f in frames]
+    assert ids[1] == ids[2]
 
 
 def test_mmdet_frame_outputs_are_tracked_with_their_box_scores():
@@ -132,3 +133,47 @@ def test_mmdet_frame_outputs_are_tracked_with_their_box_scores():
     assert sorted(torch.as_tensor(kept.bbox_scores).tolist()) == pytest.approx([0.8, 0.95])
     assert spy.features == [[], []]  # scores / labels are not tracker features
     assert out[1].pred_instances.track_ids.tolist() == [2, 3]
+
+
+def test_empty_frames_take_k_from_metainfo_or_the_video():
+    """No hard-coded K: an empty frame gets (0, K, 2) keypoints with K from the stream's
+    ``num_keypoints`` (the dataset metainfo), the sample's metainfo, or the video's other frames."""
+    def empty(video, frame, **meta):
+        s = PoseDataSample(metainfo=dict(video_id=video, frame_idx=frame, **meta))
+        s.pred_instances = InstanceData()
+        return s
+
+    stream = VideoTrackingStream(TRACKER, num_keypoints=5)
+    a, b = stream.push([empty('a', 0), empty('b', 0, num_keypoints=9)]) + stream.flush()
+    assert a.pred_instances.keypoints.shape == (0, 5, 2)
+    assert b.pred_instances.keypoints.shape == (0, 9, 2)
+    assert b.pred_instances.keypoint_scores.shape == (0, 9)
+    stream = VideoTrackingStream(TRACKER)  # K unknown until the person of frame 1 (17 joints)
+    stream.push([empty('a', 0), _person('a', 1, 10)])
+    first, second = stream.flush()
+    assert first.pred_instances.keypoints.shape == (0, 17, 2)
+    assert second.pred_instances.track_ids.tolist() == [0]
+
+
+def test_only_the_features_the_tracker_declares_reach_it():
+    class Spy:
+        feature_keys = ('embeddings', )
+
+        def __init__(self):
+            self.features = []
+
+        def reset(self):
+            pass
+
+        def update(self, keypoints, bboxes, frame_id, **features):
+            self.features.append(sorted(features))
+            return np.arange(len(keypoints))
+
+    spy = Spy()
+    s = _person('a', 0, 10)
+    s.pred_instances.embeddings = np.ones((1, 4))
+    s.pred_instances.heatmap_peaks = np.ones((1, 2))  # not declared: not passed
+    stream = VideoTrackingStream(spy)
+    stream.push([s])
+    stream.flush()
+    assert spy.features == [['embeddings']]

@@ -5,7 +5,7 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
-from mmpose_track.datasets.datasets.posetrack18_io import load_posetrack18
+from .posetrack18_io import load_posetrack18
 
 __all__ = ['PoseTrack18DetDataset']
 
@@ -38,13 +38,21 @@ class PoseTrack18DetDataset(CocoDataset):
       (PoseTrack18's rules, :func:`load_posetrack18`), the data list is sorted by (video, frame)
       and :attr:`video_ids` lists the video of every sample, as ``VideoGroupedSampler`` and the
       tracking loops need.
+    - ``generate_if_missing`` (bool | dict): write the synthetic PoseTrack18 set into
+      ``data_root`` when ``ann_file`` is missing (the tiny configs; ``ensure_synthetic_posetrack18``
+      of :mod:`~mmpose_track.datasets.datasets.posetrack18_frame_dataset`).
     """
 
     METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
 
     def __init__(self, *args, labeled_only: bool = True, ignore_regions_as_crowd: bool = True,
                  with_keypoints: bool = False, video_order: bool = False,
-                 num_keypoints: int = 17, **kwargs):
+                 num_keypoints: int = 17, generate_if_missing=None, **kwargs):
+        # the synthetic set when the annotation file is missing (tiny configs)
+        from .posetrack18_frame_dataset import ensure_synthetic_posetrack18
+        ensure_synthetic_posetrack18(kwargs.get('data_root'),
+                                     kwargs.get('ann_file', args[0] if args else ''),
+                                     generate_if_missing)
         self.labeled_only = labeled_only
         self.num_keypoints = num_keypoints
         self.ignore_regions_as_crowd = ignore_regions_as_crowd

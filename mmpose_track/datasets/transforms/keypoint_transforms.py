@@ -17,11 +17,10 @@ from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import LoadAnnotations, PackDetInputs
 from mmdet.registry import TRANSFORMS
 
+from mmpose_track.structures.posetrack18_format import POSETRACK18_FLIP_INDICES
+
 __all__ = ['LoadAnnotationsWithKeypoints', 'WarpKeypoints', 'PackDetPoseInputs',
            'warp_keypoints']
-
-# COCO / PoseTrack18 keypoint order: left <-> right pairs
-COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 
 
 def warp_keypoints(keypoints: np.ndarray, matrix: np.ndarray, img_shape: Sequence[int],
@@ -79,10 +78,11 @@ class WarpKeypoints(BaseTransform):
     Put it after the last geometric transform; a missing matrix means identity.
 
     Args:
-        flip_indices (sequence[int]): left/right joint swap (default: COCO's 17 joints).
+        flip_indices (sequence[int]): left/right joint swap (default: PoseTrack18's, which keeps
+            slots 1 and 2, head_bottom and head_top, in place; COCO's would swap them as eyes).
     """
 
-    def __init__(self, flip_indices: Sequence[int] = COCO_FLIP_INDICES) -> None:
+    def __init__(self, flip_indices: Sequence[int] = POSETRACK18_FLIP_INDICES) -> None:
         self.flip_indices = list(flip_indices)
 
     def transform(self, results: dict) -> dict:

@@ -1,0 +1,239 @@
+"""The online tracking loop shared by all pose trackers, built from three config parts.
+
+A tracker config names its parts, in the manner of MMDet's trackers (which build ``motion`` and
+friends from ``TASK_UTILS``)::
+
+    tracker = dict(
+        type='PoseTracker',
+        similarity=dict(type='OKSSimilarity'),                # who looks like whom, (n, m)
+        assigner=dict(type='HungarianAssigner', match_thr=0.3),  # who continues which track
+        memory=dict(type='TrackMemory', num_frames_retain=5),    # what a track remembers
+        reactivate=True, cascade=True)
+
+The parts live in ``mmpose_track.registry.TRACKING_PARTS``; a new similarity is one small class
+(:class:`~.base_similarity.BaseSimilarity`). The registered names of the papers' trackers
+(``OKSHungarianTracker``...) are :class:`PresetTracker` subclasses: the same loop with their parts
+preset from flat config keys (``match_thr``, ``num_frames_retain``, the similarity's options).
+
+Lifecycle: ids are ``0, 1, 2, …`` in order of creation and never reused until ``reset()``. Frame
+ids must increase strictly (a smaller or equal one raises ``ValueError`` — call ``reset()``
+between videos). Matching is one stage against all live tracks, or (``cascade=True``) first
+against the tracks seen in the previous processed frame, then the remaining detections against
+lost tracks (re-activation); ``reactivate=False`` never matches lost tracks.
+"""
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from mmpose_track.registry import POSE_TRACKERS
+from ..builder import build_part
+from ..filters import filter_low_score_joints, short_track_remap
+from .assigners import GreedyAssigner, HungarianAssigner
+from .track_memory import DetectionFrame, TrackMemory
+
+__all__ = ['PoseTracker', 'PresetTracker', 'BasePoseTracker']
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+PartCfg = Union[Mapping[str, Any], Any]
+
+
+@POSE_TRACKERS.register_module()
+class PoseTracker:
+    """Online pose tracker: similarity, assignment and track memory built from config.
+
+    Args:
+        similarity: the similarity part (a :class:`~.base_similarity.BaseSimilarity`, or its
+            config ``dict(type=..., ...)`` in ``TRACKING_PARTS``).
+        assigner: the assignment part; default ``dict(type='HungarianAssigner',
+            match_thr=0.3)``. Its ``match_thr`` is passed to the similarity as ``min_sim``.
+        memory: the track memory; default ``dict(type='TrackMemory', num_frames_retain=1)``.
+        reactivate: match lost tracks (not seen in the previous frame but retained).
+        cascade: match tracks seen in the previous frame first, lost tracks second.
+        min_track_length: tracks observed in fewer frames are mapped to ``-1`` by
+            :meth:`finalize` (offline; clip tracking drops very short tracklets before MOTA).
+        joint_score_thr: joints scored below it are zeroed by :meth:`filter_output` (the
+            papers threshold low-confidence joints before MOTA); not used for matching.
+
+    Attributes:
+        feature_keys: names of the features :meth:`update` reads (the similarity's per-person
+            and per-frame ones), e.g. ``('embeddings',)``; ``()`` when none.
+    """
+
+    def __init__(self,
+                 similarity: PartCfg,
+                 assigner: Optional[PartCfg] = None,
+                 memory: Optional[PartCfg] = None,
+                 reactivate: bool = True,
+                 cascade: bool = True,
+                 min_track_length: int = 1,
+                 joint_score_thr: float = 0.0):
+        self.similarity = build_part(similarity, 'similarity')
+        self.assigner = build_part(
+            dict(type='HungarianAssigner', match_thr=0.3) if assigner is None else assigner,
+            'assigner')
+        self.memory: TrackMemory = build_part(
+            dict(type='TrackMemory') if memory is None else memory, 'memory')
+        self.reactivate = bool(reactivate)
+        self.cascade = bool(cascade)
+        self.min_track_length = int(min_track_length)
+        self.joint_score_thr = float(joint_score_thr)
+        sim = self.similarity
+        self._person_keys: Tuple[str, ...] = tuple(sim.feature_keys)
+        self._pairwise_keys: Tuple[str, ...] = tuple(sim.pairwise_keys)
+        self.feature_keys: Tuple[str, ...] = tuple(
+            dict.fromkeys(self._person_keys + self._pairwise_keys))
+        self.memory.feature_keys = tuple(sim.remembered_keys)
+        self._min_sim = getattr(self.assigner, 'match_thr', None)
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Forget all tracks and restart ids at 0 (call between videos)."""
+        self.memory.reset()
+
+    def set_dataset_meta(self, dataset_meta: Mapping[str, Any]) -> None:
+        """Take the dataset metainfo (e.g. OKS ``sigmas``) where the config left it open."""
+        self.similarity.set_dataset_meta(dataset_meta)
+
+    @property
+    def num_tracks(self) -> int:
+        """Number of tracks created since the last reset."""
+        return self.memory.next_id
+
+    @property
+    def empty(self) -> bool:
+        return len(self.memory) == 0
+
+    @property
+    def tracks(self) -> Dict[int, Dict[str, Any]]:
+        """mmdet-like view of the live tracks: ``{id: memo}`` (built on demand, a copy)."""
+        return self.memory.tracks
+
+    def track_lengths(self) -> Dict[int, int]:
+        """``{id: number of frames it was observed in}`` for every id since the last reset."""
+        return self.memory.track_lengths()
+
+    def finalize(self) -> Dict[int, int]:
+        """Offline step at the end of a video: ``{id: id, or -1 when shorter than
+        min_track_length}``. Does not reset the tracker."""
+        return short_track_remap(self.track_lengths(), self.min_track_length)
+
+    def filter_output(self, keypoints):
+        """:func:`filter_low_score_joints` with this tracker's ``joint_score_thr``."""
+        if self.joint_score_thr <= 0:
+            return keypoints
+        return filter_low_score_joints(keypoints, self.joint_score_thr)
+
+    def pop_invalid_tracks(self, frame_id: int) -> None:
+        """mmdet-compatible: drop tracks that can no longer be matched at ``frame_id``."""
+        self.memory.pop_invalid_tracks(frame_id)
+
+    # ------------------------------------------------------------------ main
+    def _check_frame_id(self, frame_id) -> int:
+        last = self.memory.last_frame_id
+        if frame_id is None:
+            return 0 if last is None else last + 1
+        fid = int(frame_id)
+        if last is not None and fid <= last:
+            raise ValueError(
+                f'frame_id {fid} does not come after the last frame {last}: '
+                'frames must be given in increasing order; call reset() before a new (or the '
+                'same) video')
+        return fid
+
+    def _match(self, det: DetectionFrame, det_idx, trk_idx):
+        """Match detections ``det_idx`` to rows ``trk_idx``; returns (det, row) index arrays."""
+        sim = self.similarity(det, self.memory, det_idx, trk_idx, self._min_sim)
+        r, c = self.assigner(sim)
+        if det_idx is not None:
+            r = det_idx[r]
+        if trk_idx is not None:
+            c = trk_idx[c]
+        return r, c
+
+    def update(self, keypoints, bboxes=None, frame_id: Optional[int] = None,
+               **features) -> np.ndarray:
+        """Assign track ids to the people of one frame.
+
+        Args:
+            keypoints: ``(N, K, 3)`` (x, y, score) numpy array or tensor (``N`` may be 0).
+            bboxes: ``(N, 4)`` x1y1x2y2, or None (tight boxes around the joints scored > 0).
+            frame_id: frame index, strictly increasing within a video (None: previous + 1).
+            **features: the features named in :attr:`feature_keys` (per-person ``(N, ...)``
+                arrays or tensors, or the per-frame inputs the similarity documents); other
+                names are ignored.
+
+        Returns:
+            ``(N,)`` int64 numpy array of track ids ``>= 0``, unique within the frame.
+        """
+        mem = self.memory
+        frame_id = self._check_frame_id(frame_id)
+        det = DetectionFrame.prepare(keypoints, bboxes, frame_id, features, mem.num_kpts,
+                                     self._person_keys, self._pairwise_keys)
+        mem.start_frame(det)
+        n, m = det.n, len(mem)
+        rows = cols = _EMPTY
+        if n and m:
+            active = mem.active()
+            if not self.reactivate:
+                idx = np.flatnonzero(active)
+                if len(idx):
+                    rows, cols = self._match(det, None, None if len(idx) == m else idx)
+            elif not self.cascade or active.all() or not active.any():
+                rows, cols = self._match(det, None, None)
+            else:
+                idx_a = np.flatnonzero(active)
+                rows, cols = self._match(det, None, idx_a)
+                left = np.ones(n, dtype=bool)
+                left[rows] = False
+                if left.any():
+                    r2, c2 = self._match(det, np.flatnonzero(left), np.flatnonzero(~active))
+                    if len(r2):
+                        rows = np.concatenate([rows, r2])
+                        cols = np.concatenate([cols, c2])
+        return mem.commit(det, rows, cols)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(similarity={self.similarity!r}, '
+                f'assigner={self.assigner!r}, memory={self.memory!r}, '
+                f'reactivate={self.reactivate}, cascade={self.cascade})')
+
+
+def assigner_from_name(name: str, match_thr: float):
+    """The assigner of the flat ``assigner`` key: ``'hungarian'``, ``'greedy'`` (row order,
+    MMPose 0.x) or ``'greedy_global'``."""
+    if name == 'hungarian':
+        return HungarianAssigner(match_thr)
+    if name in ('greedy', 'greedy_global'):
+        return GreedyAssigner(match_thr, 'row' if name == 'greedy' else 'global')
+    raise ValueError(f"unknown assigner {name!r}: 'hungarian', 'greedy' or 'greedy_global' (or "
+                     "an assigner config dict)")
+
+
+class PresetTracker(PoseTracker):
+    """A :class:`PoseTracker` whose assigner and memory come from flat config keys.
+
+    Base of the registered trackers of the papers (``OKSHungarianTracker``...), which add their
+    similarity's options to these keys.
+
+    Args:
+        similarity: the similarity part (object or config).
+        match_thr: the assigner's threshold (pairs are matched only when ``>`` it).
+        assigner: ``'hungarian'``, ``'greedy'`` or ``'greedy_global'``, or an assigner config /
+            object (then used as is and ``match_thr`` is not applied to it).
+        num_frames_retain, feature_momentum: :class:`~.track_memory.TrackMemory`'s.
+        **kwargs: the lifecycle keys of :class:`PoseTracker` (``reactivate``, ``cascade``,
+            ``min_track_length``, ``joint_score_thr``).
+    """
+
+    def __init__(self, similarity: PartCfg, match_thr: float = 0.3,
+                 assigner: Union[str, PartCfg] = 'hungarian', num_frames_retain: int = 1,
+                 feature_momentum: float = 0.0, **kwargs):
+        if isinstance(assigner, str):
+            assigner = assigner_from_name(assigner, match_thr)
+        super().__init__(similarity, assigner,
+                         TrackMemory(num_frames_retain, feature_momentum), **kwargs)
+
+
+#: old name of :class:`PoseTracker` (the base class of every tracker)
+BasePoseTracker = PoseTracker
