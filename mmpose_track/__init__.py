@@ -7,21 +7,11 @@ call :func:`mmpose_track.utils.register_all_modules` (as MMPose's ``register_all
 import :mod:`mmpose_track.register_all`, which configs do with
 ``custom_imports = dict(imports=['mmpose_track.register_all'], allow_failed_imports=False)``.
 """
-import importlib
-
+from .lazy import lazy_exports
 from .version import __version__
 
-_SUBMODULES = ('apis', 'codecs', 'datasets', 'engine', 'evaluation', 'models', 'register_all',
-               'registry', 'structures', 'tracking', 'utils', 'visualization')
-
-__all__ = ['__version__', *_SUBMODULES]
-
-
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f'{__name__}.{name}')
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES))
+__getattr__, __dir__, _lazy_all = lazy_exports(
+    __name__, submodules=('apis', 'codecs', 'datasets', 'engine', 'evaluation', 'models',
+                          'register_all', 'registry', 'structures', 'tracking', 'utils',
+                          'visualization'))
+__all__ = ['__version__', *_lazy_all]

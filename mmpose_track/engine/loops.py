@@ -64,11 +64,13 @@ class _TrackingLoopMixin:
         self.stream = None
 
     def _new_stream(self) -> VideoTrackingStream:
-        """A fresh stream (every run); ``K`` from the dataset's metainfo ``num_keypoints``."""
+        """A fresh stream (every run), given the dataset's metainfo: ``K`` from its
+        ``num_keypoints``, the trackers' OKS ``sigmas`` where their config leaves them open."""
         dataset = self.dataloader.dataset
-        num_keypoints = getattr(dataset, 'metainfo', {}).get(
-            'num_keypoints', getattr(dataset, 'num_keypoints', None))
-        return VideoTrackingStream(self.tracker_cfg, self.nms_cfg, num_keypoints=num_keypoints)
+        meta = dict(getattr(dataset, 'metainfo', None) or {})
+        num_keypoints = meta.get('num_keypoints', getattr(dataset, 'num_keypoints', None))
+        return VideoTrackingStream(self.tracker_cfg, self.nms_cfg, num_keypoints=num_keypoints,
+                                   dataset_meta=meta)
 
     def _track_batch(self, idx: int, outputs: Sequence) -> list:
         """Push one batch; returns the tracked frames finished by it (the last batch finishes

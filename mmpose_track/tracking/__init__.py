@@ -9,7 +9,7 @@ import bbox_iou_matrix`` imports numpy and :mod:`.similarity` only; the trackers
 ``mmengine.registry``). Nothing here imports torch (tensors are handled when they arrive) or
 imports scipy before it is used.
 """
-import importlib
+from mmpose_track.lazy import lazy_exports
 
 #: public name -> submodule defining it
 _EXPORTS = {
@@ -47,17 +47,4 @@ _EXPORTS = {
     'filter_low_score_joints': 'filters', 'short_track_remap': 'filters',
 }
 
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    value = getattr(importlib.import_module(f'{__name__}.{module}'), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, names=_EXPORTS)

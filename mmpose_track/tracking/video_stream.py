@@ -60,13 +60,16 @@ class VideoTrackingStream:
     Args:
         tracker (dict): config of a pose tracker (:func:`mmpose_track.tracking.build_tracker`),
             or a built tracker. The features handed to it are the ``pred_instances`` fields it
-            names in ``feature_keys`` (and ``pairwise_features``, when it has them).
+            names in ``feature_keys``.
         nms (dict | list[dict], optional): suppression of duplicate people of a frame before
             tracking, steps applied in order to people scored ``box score x pose score``
             (:func:`mmpose_track.tracking.suppress_poses`): ``dict(type='oks', thr=0.9)``
             (MMPose's evaluation), ``[dict(type='iou', thr=0.6), dict(type='oks', thr=0.75)]``
             (OGN). ``None`` keeps every person.
         kpt_thr (float): keypoints scored at most this do not count in the pose score.
+        dataset_meta (dict, optional): the dataset metainfo; the tracker takes what its config
+            leaves open from it (the OKS ``sigmas``), and ``num_keypoints`` defaults to its
+            ``num_keypoints``.
         num_keypoints (int, optional): ``K``, the number of keypoints of the dataset
             (``dataset_meta['num_keypoints']``); gives empty frames their ``(0, K, 2)``
             keypoints. A sample's metainfo ``num_keypoints`` takes precedence; without either,
@@ -74,8 +77,11 @@ class VideoTrackingStream:
     """
 
     def __init__(self, tracker, nms: Union[dict, List[dict], None] = None,
-                 kpt_thr: float = 0.2, num_keypoints: Optional[int] = None) -> None:
-        self.tracker = build_tracker(tracker)
+                 kpt_thr: float = 0.2, num_keypoints: Optional[int] = None,
+                 dataset_meta: Optional[dict] = None) -> None:
+        self.tracker = build_tracker(tracker, dataset_meta=dataset_meta)
+        if num_keypoints is None and dataset_meta:
+            num_keypoints = dataset_meta.get('num_keypoints')
         if isinstance(nms, dict):
             nms = [nms]
         self.nms = [dict(step) for step in nms] if nms else None
@@ -88,9 +94,7 @@ class VideoTrackingStream:
     @property
     def feature_keys(self) -> tuple:
         """Names of the ``pred_instances`` fields handed to the tracker."""
-        keys = tuple(getattr(self.tracker, 'feature_keys', ()))
-        return keys + tuple(k for k in getattr(self.tracker, 'pairwise_features', ())
-                            if k not in keys)
+        return tuple(getattr(self.tracker, 'feature_keys', ()))
 
     @staticmethod
     def _frame_key(sample) -> tuple:

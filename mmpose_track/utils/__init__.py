@@ -2,12 +2,8 @@
 on first access."""
 from .setup_env import apply_tool_args, register_all_modules, use_cpu_distributed
 
-__all__ = ['apply_tool_args', 'use_cpu_distributed', 'register_all_modules',
-           'register_checkpoint_safe_globals']
+from mmpose_track.lazy import lazy_exports
 
-
-def __getattr__(name: str):
-    if name == 'register_checkpoint_safe_globals':
-        from .checkpoint import register_checkpoint_safe_globals
-        return register_checkpoint_safe_globals
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+__getattr__, __dir__, _lazy_all = lazy_exports(
+    __name__, names={'register_checkpoint_safe_globals': 'checkpoint'})
+__all__ = ['apply_tool_args', 'use_cpu_distributed', 'register_all_modules', *_lazy_all]

@@ -67,7 +67,7 @@ def test_empty_annotation_folder(tmp_path):
 
 
 def test_unreadable_annotation_file(tmp_path, monkeypatch):
-    from mmpose_track.datasets.datasets import posetrack18_io
+    from mmpose_track.structures import posetrack18_format as posetrack18_io
     path = _write(tmp_path / 'a.json', _video())
 
     def denied(file, *args, **kwargs):  # as for a file without read permission (root reads any)

@@ -25,8 +25,8 @@ test_pipeline = [dict(t, scale=_base_.tiny_img_scale) if t['type'] == 'Resize' e
                  for t in _base_.test_pipeline]
 train_dataloader = dict(
     **_base_.tiny_dataloader,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, generate_if_missing=dict(seed=0), pipeline=train_pipeline))
 val_dataloader = dict(
     **_base_.tiny_dataloader,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, generate_if_missing=dict(seed=0), pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -30,10 +30,10 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, frame_stride=1, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, generate_if_missing=dict(seed=0), frame_stride=1, pipeline=train_pipeline))
 val_dataloader = dict(
     num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, frame_stride=1, pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, generate_if_missing=dict(seed=0), frame_stride=1, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0.0001, _delete_=True))

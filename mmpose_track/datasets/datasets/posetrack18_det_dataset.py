@@ -5,6 +5,8 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
+from mmpose_track.structures.posetrack18_format import parse_ignore_regions
+
 from .posetrack18_io import load_posetrack18
 
 __all__ = ['PoseTrack18DetDataset']
@@ -111,14 +113,14 @@ class PoseTrack18DetDataset(CocoDataset):
         return kpts.reshape(K, 3)
 
     def _ignore_boxes(self, img: dict) -> List[dict]:
-        xs, ys = img.get('ignore_regions_x') or [], img.get('ignore_regions_y') or []
+        """Ignore regions (the shared PoseTrack18 parser) as crowd boxes clipped to the image."""
+        where = f'{self.ann_file}: image {img.get("id")}'
+        polygons, _ = parse_ignore_regions(img, where)
         label = self.cat2label[self.cat_ids[0]]
         out = []
-        for px, py in zip(xs, ys):
-            if len(px) < 3 or len(px) != len(py):
-                continue
-            px = np.clip(np.asarray(px, np.float64), 0, img['width'])
-            py = np.clip(np.asarray(py, np.float64), 0, img['height'])
+        for poly in polygons:
+            px = np.clip(poly[:, 0], 0, img['width'])
+            py = np.clip(poly[:, 1], 0, img['height'])
             x1, y1, x2, y2 = px.min(), py.min(), px.max(), py.max()
             if x2 - x1 >= 1 and y2 - y1 >= 1:
                 out.append(dict(bbox=[float(x1), float(y1), float(x2), float(y2)],

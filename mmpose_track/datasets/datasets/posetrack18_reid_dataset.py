@@ -40,6 +40,8 @@ class PoseTrack18ReIDDataset(ReIDDataset):
             duplicates).
         skip_missing_images (bool): drop crops whose image file does not exist (sample data
             that ships a subset of the frames).
+        generate_if_missing (bool | dict, optional): write the synthetic PoseTrack18 set into
+            ``data_root`` when ``ann_file`` is missing (see ``ensure_synthetic_posetrack18``).
     """
 
     def __init__(self,
@@ -49,7 +51,11 @@ class PoseTrack18ReIDDataset(ReIDDataset):
                  min_instances: int = 2,
                  frame_stride: int = 1,
                  skip_missing_images: bool = False,
+                 generate_if_missing=None,
                  **kwargs):
+        from .posetrack18_frame_dataset import ensure_synthetic_posetrack18
+        ensure_synthetic_posetrack18(kwargs.get('data_root'), kwargs.get('ann_file', ''),
+                                     generate_if_missing)
         self.min_size = float(min_size)
         self.min_keypoints = int(min_keypoints)
         self.min_instances = int(min_instances)
