@@ -15,7 +15,6 @@
 Both run before ``GetBBoxCenterScale`` / in place of ``TopdownAffine`` respectively; boxes are
 ``x1, y1, x2, y2`` pixels (``results['bbox']`` of shape ``(1, 4)``).
 """
-import json
 import os.path as osp
 import warnings
 from collections import defaultdict
@@ -28,6 +27,7 @@ from mmpose.datasets.transforms import TopdownAffine
 from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import get_warp_matrix
 
+from mmpose_track.structures.posetrack18_format import read_json
 from mmpose_track.tracking.similarity import bbox_iou_matrix
 
 __all__ = ['MixDetectedBoxes', 'RatioFreeTopdownAffine', 'jitter_bbox', 'box_iou']
@@ -103,8 +103,7 @@ class MixDetectedBoxes(BaseTransform):
                 warnings.warn(f'MixDetectedBoxes: {self.bbox_file} not found; every mixed box '
                               'is a jittered ground-truth box')
             elif self.bbox_file:
-                with open(self.bbox_file) as f:
-                    dets = json.load(f)
+                dets = read_json(self.bbox_file, 'detections file')
                 for d in dets:
                     if d.get('category_id', 1) != 1 or d.get('score', 1.0) < self.min_score:
                         continue
