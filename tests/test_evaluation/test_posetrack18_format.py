@@ -24,8 +24,7 @@ def _mmpose_posetrack18_metainfo():
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
     path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets',
                     'posetrack18.py')
-    if not osp.exists(path):
-        pytest.skip('MMPose installed without its configs (.mim)')
+    assert osp.exists(path), f'the pinned MMPose wheel ships its configs; {path} is missing'
     return parse_pose_metainfo(dict(from_file=path))
 
 
@@ -139,7 +138,7 @@ def reader(request, monkeypatch):
     if request.param == 'json':
         monkeypatch.setattr(P, '_orjson', None)
     else:
-        pytest.importorskip('orjson')
+        assert P._orjson is not None, 'orjson is pinned in requirements/runtime.txt'
     return read_json
 
 
