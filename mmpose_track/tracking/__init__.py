@@ -19,6 +19,7 @@ _EXPORTS = {
     'TrackMemory': 'trackers', 'DetectionFrame': 'trackers', 'BaseSimilarity': 'trackers',
     'OKSSimilarity': 'trackers', 'IoUSimilarity': 'trackers',
     'IoUAppearanceSimilarity': 'trackers', 'STEmbedSimilarity': 'trackers',
+    'SpatialEmbeddingSimilarity': 'trackers',
     'KeypointMatchingSimilarity': 'trackers', 'HungarianAssigner': 'trackers',
     'GreedyAssigner': 'trackers', 'OKSGreedyTracker': 'trackers',
     'OKSHungarianTracker': 'trackers', 'IoUHungarianTracker': 'trackers',

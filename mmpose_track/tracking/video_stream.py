@@ -59,8 +59,13 @@ class VideoTrackingStream:
 
     Args:
         tracker (dict): config of a pose tracker (:func:`mmpose_track.tracking.build_tracker`),
-            or a built tracker. The features handed to it are the ``pred_instances`` fields it
-            names in ``feature_keys``.
+            or a built tracker. The features handed to it are those it names in
+            ``feature_keys``: per-person ``pred_instances`` fields, and per-frame entries of the
+            sample's ``pred_pairwise`` dict (e.g. ST-Embed's ``tie_backward``). A
+            ``pred_pairwise`` array indexes the *previous* frame's people along its first axis,
+            in the order the model predicted them; the stream keeps the rows of the people that
+            survived that frame's suppression (``nms``), so it stays aligned with the tracker's
+            previous update.
         nms (dict | list[dict], optional): suppression of duplicate people of a frame before
             tracking, steps applied in order to people scored ``box score x pose score``
             (:func:`mmpose_track.tracking.suppress_poses`): ``dict(type='oks', thr=0.9)``
@@ -90,6 +95,8 @@ class VideoTrackingStream:
         self._frame_parts: list = []
         self._video_frames: list = []
         self._seen_videos: set = set()
+        self._keep_cur: Optional[np.ndarray] = None  # people kept by the suppression (None: all)
+        self._keep_prev: Optional[np.ndarray] = None
 
     @property
     def feature_keys(self) -> tuple:
@@ -142,11 +149,13 @@ class VideoTrackingStream:
                     'use a sampler that keeps videos whole and ordered (VideoGroupedSampler)')
             self._seen_videos.add(video_id)
             self.tracker.reset()
+            self._keep_prev = None
         elif frame_idx <= self._frame_key(self._video_frames[-1])[1]:
             last = self._frame_key(self._video_frames[-1])[1]
             raise RuntimeError(f'video {video_id}: frame {frame_idx} arrived after frame {last}; '
                                'frames must be in order')
         self._track(frame, frame_idx)
+        self._keep_prev = self._keep_cur
         self._video_frames.append(frame)
         if next_key is None or next_key[0] != video_id:
             done = self._close_video()
@@ -183,18 +192,48 @@ class VideoTrackingStream:
             pred = InstanceData()
         if 'scores' in pred and 'bbox_scores' not in pred:  # MMDet's name (keypoint R-CNNs)
             pred.bbox_scores = pred.scores
+        pairwise = {}
+        for p in parts:
+            pairwise.update(p.get('pred_pairwise', None) or {})
+        if pairwise:
+            frame.pred_pairwise = pairwise
         frame.pred_instances = self._suppress(pred)
         return frame
 
     def _suppress(self, pred):
+        self._keep_cur = None
         if self.nms is None or len(pred) < 2:
             return pred
-        keep = suppress_poses(
+        keep = np.sort(np.asarray(suppress_poses(
             to_numpy(pred.keypoints), to_numpy(pred.keypoint_scores),
             to_numpy(pred.bboxes) if 'bboxes' in pred else None,
             to_numpy(pred.bbox_scores) if 'bbox_scores' in pred else None,
-            steps=self.nms, kpt_thr=self.kpt_thr)
-        return pred[np.sort(keep)]
+            steps=self.nms, kpt_thr=self.kpt_thr), np.int64))
+        if len(keep) < len(pred):
+            self._keep_cur = keep
+        return pred[keep]
+
+    def _pairwise_features(self, frame) -> dict:
+        """The tracker's per-frame features from ``frame.pred_pairwise``, rows restricted to the
+        previous frame's people that the suppression kept."""
+        pairwise = frame.get('pred_pairwise', None) or {}
+        out = {}
+        for key in self.feature_keys:
+            if key not in pairwise or pairwise[key] is None:
+                continue
+            val = pairwise[key]
+            if self._keep_prev is not None and not callable(val):
+                if len(val) < int(self._keep_prev.max(initial=-1)) + 1:
+                    raise ValueError(
+                        f'pred_pairwise[{key!r}] has {len(val)} rows but the previous frame had '
+                        f'more people; it must index the previous frame\'s predicted people')
+                idx = self._keep_prev
+                if is_tensor(val):
+                    import torch
+                    idx = torch.as_tensor(idx, device=val.device)
+                val = val[idx]
+            out[key] = val
+        return out
 
     def _frame_num_keypoints(self, frame) -> Optional[int]:
         k = frame.metainfo.get('num_keypoints', self.num_keypoints)
@@ -236,5 +275,6 @@ class VideoTrackingStream:
             keypoints = np.concatenate([np.asarray(kpts), np.asarray(scores)[..., None]], -1)
         bboxes = pred.get('bboxes', None)
         features = {k: pred.get(k) for k in self.feature_keys if k in pred}
+        features.update(self._pairwise_features(frame))
         ids = self.tracker.update(keypoints, bboxes, frame_idx, **features)
         pred.track_ids = to_numpy(ids, np.int64)

@@ -9,7 +9,7 @@ trackers (``OKSHungarianTracker``...) are presets of it with flat config keys.
 """
 from .assigners import GreedyAssigner, HungarianAssigner
 from .base_similarity import BaseSimilarity
-from .embedding_tracker import EmbeddingTracker, STEmbedSimilarity
+from .embedding_tracker import EmbeddingTracker, SpatialEmbeddingSimilarity, STEmbedSimilarity
 from .iou_trackers import (IoUAppearanceSimilarity, IoUAppearanceTracker, IoUHungarianTracker,
                            IoUSimilarity)
 from .keypoint_matching_tracker import KeypointMatchingSimilarity, KeypointMatchingTracker
@@ -20,7 +20,8 @@ from .track_memory import DetectionFrame, TrackMemory
 __all__ = [
     'PoseTracker', 'PresetTracker', 'BasePoseTracker', 'TrackMemory', 'DetectionFrame',
     'BaseSimilarity', 'OKSSimilarity', 'IoUSimilarity', 'IoUAppearanceSimilarity',
-    'STEmbedSimilarity', 'KeypointMatchingSimilarity', 'HungarianAssigner', 'GreedyAssigner',
+    'STEmbedSimilarity', 'SpatialEmbeddingSimilarity', 'KeypointMatchingSimilarity',
+    'HungarianAssigner', 'GreedyAssigner',
     'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker', 'IoUAppearanceTracker',
     'EmbeddingTracker', 'KeypointMatchingTracker'
 ]

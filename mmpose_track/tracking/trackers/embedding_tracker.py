@@ -8,7 +8,7 @@ from .base_similarity import BaseSimilarity
 from .pose_tracker import PresetTracker
 from .track_memory import take
 
-__all__ = ['STEmbedSimilarity', 'EmbeddingTracker']
+__all__ = ['STEmbedSimilarity', 'EmbeddingTracker', 'SpatialEmbeddingSimilarity']
 
 
 def _centres(kpts: np.ndarray, vis_thr: float) -> np.ndarray:
@@ -141,3 +141,68 @@ class EmbeddingTracker(PresetTracker):
         super().__init__(
             STEmbedSimilarity(lambda_he, lambda_tie, normalize_embeddings, tie_normalize,
                               vis_thr), match_thr=-self.max_cost, **kwargs)
+
+
+@TRACKING_PARTS.register_module()
+class SpatialEmbeddingSimilarity(BaseSimilarity):
+    """``−Ψ`` of ST-Embed's baseline trackers "KE" and "KE+SIE" (Table 4): SpatialNet's
+    embeddings assumed to change smoothly in time, ``K(p^t_jk) ≈ K(p^{t−1}_jk)`` and
+    ``S(p^t_jk) ≈ S(p^{t−1}_jk)`` (Sec. 4.3).
+
+    ``Ψ = w_KE · 1/J Σ_j ||K^t(p^t_jk) − K^{t−1}(p^{t−1}_jk')||² +
+    w_SIE · 1/J Σ_j ||S^t(p^t_jk) − S^{t−1}(p^{t−1}_jk')||² / area_k'`` over the joints valid in
+    both people (:func:`~mmpose_track.tracking.tie_smoothness` computes the masked per-joint mean).
+    The SIE term is divided by the track's box area (px²) so that one gate serves every person
+    size (the paper gives no formula for these baselines: our reconstruction).
+
+    Features read from ``update`` (remembered per track): ``ke`` ``(N, J, L)`` keypoint
+    embeddings at the joints, ``sie`` ``(N, J, 2)`` SIE (predicted person centre, image px) at
+    the joints. A missing feature drops its term (warned once).
+
+    Args:
+        use_ke, use_sie: which terms to use (KE: ``use_sie=False``; KE+SIE: both).
+        ke_weight, sie_weight: ``w_KE``, ``w_SIE``.
+        vis_thr: joints scored ``<= vis_thr`` are left out.
+    """
+    feature_keys = ('ke', 'sie')
+
+    def __init__(self, use_ke: bool = True, use_sie: bool = True, ke_weight: float = 1.0,
+                 sie_weight: float = 1.0, vis_thr: float = 0.0):
+        if not (use_ke or use_sie):
+            raise ValueError('SpatialEmbeddingSimilarity needs use_ke or use_sie')
+        self.use_ke = bool(use_ke)
+        self.use_sie = bool(use_sie)
+        self.ke_weight = float(ke_weight)
+        self.sie_weight = float(sie_weight)
+        self.vis_thr = float(vis_thr)
+
+    def cost(self, det, memory, det_idx, trk_idx) -> np.ndarray:
+        """``Ψ`` between detections and tracks, ``(n, m)`` (lower = same person)."""
+        kd = take(det.kpts, det_idx)
+        kt = take(memory.kpts, trk_idx)
+        valid_d = np.isfinite(kd[..., :2]).all(-1) & (kd[..., 2] > self.vis_thr)
+        valid_t = np.isfinite(kt[..., :2]).all(-1) & (kt[..., 2] > self.vis_thr)
+        total = np.zeros((len(kd), len(kt)))
+        used = False
+        for key, on, weight, per_area in (('ke', self.use_ke, self.ke_weight, False),
+                                          ('sie', self.use_sie, self.sie_weight, True)):
+            if not on:
+                continue
+            cur, store = det.feats.get(key), memory.feats.get(key)
+            if cur is None or store is None:
+                self.warn_once(f'no_{key}', f'{type(self).__name__}: no `{key}` feature; its term '
+                               'is left out')
+                continue
+            psi = tie_smoothness(take(cur, det_idx), take(store, trk_idx), valid_a=valid_d,
+                                 valid_b=valid_t)
+            if per_area:
+                psi = psi / take(memory.areas, trk_idx)[None, :]
+            total += weight * psi
+            used = True
+        if not used:
+            return np.full((len(kd), len(kt)), np.inf)
+        return total
+
+    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
+        c = self.cost(det, memory, det_idx, trk_idx)
+        return np.where(np.isfinite(c), -c, -np.inf)
