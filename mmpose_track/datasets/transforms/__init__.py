@@ -5,6 +5,7 @@ from .keypoint_transforms import (LoadAnnotationsWithKeypoints, PackDetPoseInput
                                   warp_keypoints)
 from .multi_frame import ApplyToFrames
 from .person_crop import CropPersonBox
+from .temporal_target import GenerateTemporalTarget  # noqa: F401
 
 __all__ = [
     'ApplyToFrames', 'PackPoseTrackInputs', 'PackMultiFramePoseInputs', 'POSETRACK_META_KEYS',
