@@ -16,8 +16,11 @@
 #
 # Options through the environment:
 #   WORK_DIR      output folder (default work_dirs/quickstart)
-#   MAIN_JOB      pipeline (default) | baseline: the earlier job, a tiny top-down heatmap
-#                 baseline on the set's shipped detections (EPOCHS, default 40, ~4 min)
+#   MAIN_JOB      pipeline (default) | st-embed: ST-Embed's bottom-up tiny chain (SpatialNet,
+#                 PGG fine-tune, TemporalNet; S1_ITERS overrides stage 1's iterations) tested
+#                 with Table 4's trackers, printed next to the pipeline's rows when they are in
+#                 WORK_DIR | baseline: the earlier job, a tiny top-down heatmap baseline on the
+#                 set's shipped detections (EPOCHS, default 40, ~4 min)
 #   DET_EPOCHS    detector epochs (default 12)         OGN_EPOCHS  OGN epochs (default 40)
 #   OGN_CFG       pose config (default configs/ogn/tiny/ogn-t1d_res18-tiny_synthetic-128x96.py;
 #                 ogn-t1a_... is the heatmap-only row (a) at the same stride)
@@ -75,7 +78,67 @@ for key in sorted(metrics):
 PY
   exit 0
 fi
-[ "$MAIN_JOB" = pipeline ] || { echo "MAIN_JOB must be pipeline or baseline, not $MAIN_JOB" >&2; exit 2; }
+# ---------------------------------------------------------------------------- ST-Embed (bottom-up)
+if [ "$MAIN_JOB" = st-embed ]; then
+  # the tiny chain of configs/st_embed/tiny: SpatialNet (stage 1), PGG fine-tune (stage 2),
+  # TemporalNet (stage 3; SpatialNet frozen), then the tracking loop with Table 4's trackers
+  ST=configs/st_embed/tiny
+  S1_CFG=$ST/st-embed-s1_spatialnet-hg1-tiny_synthetic-128x128.py
+  S2_CFG=$ST/st-embed-s2_spatialnet-hg1-tiny-pgg_synthetic-128x128.py
+  S3_CFG=$ST/st-embed-s3_temporalnet-hg1-tiny_synthetic-128x128.py
+  STW="$WORK_ABS/st_embed"
+  ST_DATA_OPTS=()
+  [ "$DATA" != data/synthetic_posetrack18 ] && ST_DATA_OPTS=(
+    train_dataloader.dataset.data_root="$DATA_ABS/" val_dataloader.dataset.data_root="$DATA_ABS/"
+    test_dataloader.dataset.data_root="$DATA_ABS/" val_evaluator.gt_dir="$DATA_ABS/annotations/val/"
+    test_evaluator.gt_dir="$DATA_ABS/annotations/val/")
+  ST_OPTS=(default_hooks.checkpoint.save_best=None "${ST_DATA_OPTS[@]}")
+  last_ckpt() { ls "$1"/*.pth | grep -v best | sort -V | tail -n 1; }
+  stage st_embed_s1 $MIM train mmpose_track "$S1_CFG" --work-dir "$STW/s1" --no-validate \
+    --cfg-options "${ST_OPTS[@]}" ${S1_ITERS:+train_cfg.max_iters=$S1_ITERS}
+  stage st_embed_s2 $MIM train mmpose_track "$S2_CFG" --work-dir "$STW/s2" --no-validate \
+    --cfg-options load_from="$(last_ckpt "$STW/s1")" "${ST_OPTS[@]}"
+  stage st_embed_s3 $MIM train mmpose_track "$S3_CFG" --work-dir "$STW/s3" --no-validate \
+    --cfg-options load_from="$(last_ckpt "$STW/s2")" "${ST_OPTS[@]}"
+  S3_CKPT=$(last_ckpt "$STW/s3")
+  ROWS=(full he-tie he tie ke-sie oks)
+  for row in "${ROWS[@]}"; do
+    cfg=$ST/st-embed-t4-${row}_temporalnet-hg1-tiny_synthetic-128x128.py
+    [ "$row" = full ] && cfg=$S3_CFG
+    stage "st_embed_test_$row" $MIM test mmpose_track "$cfg" --checkpoint "$S3_CKPT" \
+      --work-dir "$STW/test" --out "$WORK_ABS/metrics_st-embed-$row.json" \
+      --cfg-options test_evaluator.out_dir="$WORK_ABS/preds_st-embed-$row" "${ST_DATA_OPTS[@]}"
+  done
+  python - "$WORK_ABS" "$TIMES" "$((SECONDS - t_start))" "${ROWS[@]}" <<'PY'
+import json, os, os.path as osp, sys
+work, times, total, rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+def row(m):
+    return ' '.join(f'{m.get(f"posetrack/{k}", float("nan")):6.2f}' for k in ('AP', 'MOTA', 'MOTP',
+                                                                               'HOTA'))
+print('\nSynthetic PoseTrack18 val:')
+print(f'  {"method":12s} {"boxes / tracker":26s} {"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s}')
+names = {'full': 'HE+TIE+PGG (ours)', 'he-tie': 'HE+TIE, TIE without PGG', 'he': 'HE',
+         'tie': 'TIE', 'ke-sie': 'KE+SIE', 'oks': 'OKS'}
+for r in rows:
+    m = json.load(open(osp.join(work, f'metrics_st-embed-{r}.json')))
+    print(f'  {"ST-Embed":12s} {names[r]:26s} ' + row(m))
+# the other methods' rows, when the pipeline job ran in the same WORK_DIR
+other = {'nms': 'NMS / OKS-Hungarian', 'gbg': 'GBG / OKS-Hungarian',
+         'oks-greedy': 'NMS / OKS-greedy', 'iou-appearance': 'NMS / IoU + appearance'}
+found = [v for v in other if osp.exists(osp.join(work, f'metrics_{v}.json'))]
+for v in found:
+    print(f'  {"OGN (tiny)":12s} {other[v]:26s} ' + row(json.load(open(osp.join(work,
+                                                                          f'metrics_{v}.json')))))
+if not found:
+    print('  (OGN rows: run `bash tools/quickstart.sh` with the same WORK_DIR to add them)')
+print('Stage wall times (s): ' + ', '.join(
+    f'{n} {t}' for n, t in (line.split() for line in open(times))) + f'; total {total}')
+print(f'Prediction files: {work}/preds_st-embed-full/')
+PY
+  exit 0
+fi
+[ "$MAIN_JOB" = pipeline ] || {
+  echo "MAIN_JOB must be pipeline, st-embed or baseline, not $MAIN_JOB" >&2; exit 2; }
 
 # ---------------------------------------------------------------------------- whole pipeline
 DET_CFG=configs/detectors/tiny/faster-rcnn_tiny_person_synthetic.py
