@@ -175,8 +175,8 @@ def test_pair_pipeline_draws_one_augmentation_for_both_frames(cfg, shared_data):
 
 
 def test_tiny_test_frames_keep_their_aspect(tiny_synthetic):
-    """BottomupResize 'expand' at 128 with size factor 32 on 320x240 frames: short side
-    240 -> 128, long side 320 * 128 / 240 = 170.7 -> rounded up to 192; so one val batch holds
+    """BottomupResize 'expand' at 256 with size factor 32 on 320x240 frames: short side
+    240 -> 256, long side 320 * 256 / 240 = 341.3 -> rounded up to 352; so one val batch holds
     frames of one size (tiny val batch size 8)."""
     init_default_scope('mmpose')
     tiny = Config.fromfile(TINY_S1)
@@ -184,7 +184,7 @@ def test_tiny_test_frames_keep_their_aspect(tiny_synthetic):
     val.update(data_root=tiny_synthetic, generate_if_missing=None)
     ds = DATASETS.build(val)
     out = ds[0]
-    assert tuple(out['inputs'].shape) == (3, 128, 192)
+    assert tuple(out['inputs'].shape) == (3, 256, 352)
     meta = out['data_samples'].metainfo
     assert tuple(meta['ori_shape']) == (240, 320)
     assert tiny.val_dataloader.batch_size > 1

@@ -1,0 +1,1 @@
+from .multi_frame_preprocessor import MultiFramePoseDataPreprocessor  # noqa: F401
