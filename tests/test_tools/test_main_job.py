@@ -92,3 +92,25 @@ def test_quickstart_pipeline_smoke(tmp_path):
     assert cv2.VideoCapture(str(work / videos[0])).get(cv2.CAP_PROP_FRAME_COUNT) == n
     assert 'NMS' in log and 'GBG' in log and 'Stage wall times' in log
     assert 'OKS-greedy' in log and 'IoU + appearance' in log and 'reid_train' in log
+
+
+@pytest.mark.slow
+def test_quickstart_st_embed_smoke(tmp_path):
+    """MAIN_JOB=st-embed end to end (stage 1 for 2 iterations) on 2+2 videos of 4 frames: the
+    three stages chain their checkpoints and every Table 4 row writes metrics and prediction
+    files; the table lists them."""
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    env = dict(os.environ, DATA=str(data), WORK_DIR=str(work), MAIN_JOB='st-embed',
+               MAX_FRAMES='4', S1_ITERS='2', PYTHONPATH=REPO, MIM=f'{sys.executable} -m mim')
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert f'load_from={work}/st_embed/s1/iter_2.pth' in log  # stage 2 starts from stage 1
+    assert f'load_from={work}/st_embed/s2/' in log
+    for row in ('full', 'he-tie', 'he', 'tie', 'ke-sie', 'oks'):
+        metrics = json.load(open(work / f'metrics_st-embed-{row}.json'))
+        assert {'posetrack/AP', 'posetrack/MOTA', 'posetrack/HOTA'} <= set(metrics)
+        preds = sorted(os.listdir(work / f'preds_st-embed-{row}'))
+        assert preds == sorted(os.listdir(data / 'annotations' / 'val'))
+    assert 'HE+TIE+PGG (ours)' in log and 'Stage wall times' in log and 'OKS' in log
