@@ -6,6 +6,10 @@ embedded synthetic set, without downloads: pretrained weights and ``load_from`` 
     python benchmarks/bench_train_step.py configs/ogn/ogn-t1l_res152-s8-gbg_posetrack18-512x384.py \\
         --iters 30 --warmup 10 [--batch-size 32] [--amp]
     python benchmarks/bench_train_step.py configs/detectors/faster-rcnn_r101_fpn_person_posetrack18.py
+    python benchmarks/bench_train_step.py configs/st_embed/st-embed-s2_spatialnet-hg4-pgg_coco-posetrack18-512x512.py
+
+ST-Embed's COCO / COCO + PoseTrack18 mixtures are timed on the synthetic PoseTrack18 frames with
+the same pipeline (``benchmarks/st_embed_device_checks.sh`` runs every ST-Embed GPU check).
 
 It runs MMEngine's ``Runner`` with an ``IterBasedTrainLoop`` of ``warmup + iters`` iterations and
 a constant learning rate, and prints the mean and median step time of the last ``iters`` steps
@@ -35,6 +39,8 @@ def parse_args(argv=None):
     p.add_argument('--batch-size', type=int, default=None, help='per GPU (default: the config)')
     p.add_argument('--workers', type=int, default=None, help='dataloader workers')
     p.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    p.add_argument('--amp-dtype', default='bfloat16', choices=['bfloat16', 'float16'],
+                   help='autocast dtype with --amp (default bfloat16)')
     p.add_argument('--work-dir', default='work_dirs/bench_train_step')
     p.add_argument('--out', default=None, help='write the figures as JSON')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
@@ -61,7 +67,14 @@ def _no_downloads(cfg) -> None:
 def _point_at(cfg, data_root: str) -> None:
     root = osp.abspath(data_root).rstrip('/') + '/'
     ds = cfg.train_dataloader.dataset
-    ds.data_root = root
+    if ds.get('type') == 'CombinedDataset':
+        # ST-Embed's COCO (+ PoseTrack18) mixtures: time the same pipeline on the synthetic
+        # PoseTrack18 frames (PoseTrack18's 17-joint layout, what the converters produce)
+        cfg.train_dataloader.dataset = ds = dict(
+            type='PoseTrack18FrameDataset', data_mode='bottomup', data_root=root,
+            ann_file='annotations/posetrack18_train.json', data_prefix=dict(img=''),
+            pipeline=ds.pipeline)
+    ds['data_root'] = root
     for t in ds.get('pipeline', []):
         if t.get('type') == 'MixDetectedBoxes':
             t['bbox_file'] = root + 'annotations/posetrack18_train_human_detections.json'
@@ -99,6 +112,7 @@ def main(argv=None):
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper.dtype = args.amp_dtype
 
     times = []
 
@@ -118,7 +132,7 @@ def main(argv=None):
         torch.cuda.reset_peak_memory_stats()
     runner.train()
     res = dict(config=osp.relpath(args.config, ROOT), batch_size=cfg.train_dataloader.batch_size,
-               iters=len(times), amp=args.amp,
+               iters=len(times), amp=args.amp and args.amp_dtype,
                step_s_mean=statistics.mean(times) if times else None,
                step_s_median=statistics.median(times) if times else None,
                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
