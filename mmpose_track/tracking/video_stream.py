@@ -61,11 +61,13 @@ class VideoTrackingStream:
         tracker (dict): config of a pose tracker (:func:`mmpose_track.tracking.build_tracker`),
             or a built tracker. The features handed to it are those it names in
             ``feature_keys``: per-person ``pred_instances`` fields, and per-frame entries of the
-            sample's ``pred_pairwise`` dict (e.g. ST-Embed's ``tie_backward``). A
-            ``pred_pairwise`` array indexes the *previous* frame's people along its first axis,
-            in the order the model predicted them; the stream keeps the rows of the people that
-            survived that frame's suppression (``nms``), so it stays aligned with the tracker's
-            previous update.
+            sample's ``pred_pairwise`` dict (e.g. ST-Embed's ``tie_backward``, TKMRNet's
+            ``keypoint_similarity``). A ``pred_pairwise`` array indexes people in the order the
+            model predicted them, along the axes the tracker declares in ``pairwise_axes``
+            (``'cur'`` / ``'prev'`` frame; default: the first axis, the previous frame's
+            people); the stream keeps the entries of the people that survived that frame's
+            suppression (``nms``), so they stay aligned with the tracker's updates. Callables
+            pass through unchanged.
         nms (dict | list[dict], optional): suppression of duplicate people of a frame before
             tracking, steps applied in order to people scored ``box score x pose score``
             (:func:`mmpose_track.tracking.suppress_poses`): ``dict(type='oks', thr=0.9)``
@@ -214,24 +216,32 @@ class VideoTrackingStream:
         return pred[keep]
 
     def _pairwise_features(self, frame) -> dict:
-        """The tracker's per-frame features from ``frame.pred_pairwise``, rows restricted to the
-        previous frame's people that the suppression kept."""
+        """The tracker's per-frame features from ``frame.pred_pairwise``, each axis declared in
+        the tracker's ``pairwise_axes`` (default: axis 0 = previous frame) restricted to the
+        people the suppression kept in that frame."""
         pairwise = frame.get('pred_pairwise', None) or {}
+        axes_of = getattr(self.tracker, 'pairwise_axes', None) or {}
+        keeps = dict(prev=self._keep_prev, cur=self._keep_cur)
         out = {}
         for key in self.feature_keys:
             if key not in pairwise or pairwise[key] is None:
                 continue
             val = pairwise[key]
-            if self._keep_prev is not None and not callable(val):
-                if len(val) < int(self._keep_prev.max(initial=-1)) + 1:
-                    raise ValueError(
-                        f'pred_pairwise[{key!r}] has {len(val)} rows but the previous frame had '
-                        f'more people; it must index the previous frame\'s predicted people')
-                idx = self._keep_prev
-                if is_tensor(val):
-                    import torch
-                    idx = torch.as_tensor(idx, device=val.device)
-                val = val[idx]
+            if not callable(val):
+                for axis, which in enumerate(axes_of.get(key, ('prev', ))):
+                    keep = keeps[which]
+                    if keep is None:
+                        continue
+                    if val.shape[axis] < int(keep.max(initial=-1)) + 1:
+                        raise ValueError(
+                            f'pred_pairwise[{key!r}] has {val.shape[axis]} entries on axis '
+                            f'{axis} but the {which} frame had more people; it must index '
+                            f'that frame\'s predicted people')
+                    idx = keep
+                    if is_tensor(val):
+                        import torch
+                        idx = torch.as_tensor(idx, device=val.device)
+                    val = val[(slice(None), ) * axis + (idx, )]
             out[key] = val
         return out
 

@@ -90,7 +90,8 @@ def test_feature_keys_are_declared():
         'oks_hungarian': (), 'oks_greedy': (), 'iou_hungarian': (),
         'iou_appearance': ('embeddings', ),
         'st_embed': ('embeddings', 'tie', 'sie', 'tie_backward'),
-        'keypoint_matching': ('keypoint_features', 'keypoint_similarity'),
+        'keypoint_matching': ('keypoint_features', 'keypoint_similarity',
+                              'keypoint_pair_similarity'),
     }
     for name in CONFIGS:
         assert build_tracker(osp.join(CFG_DIR, name + '.py')).feature_keys == declared[name]

@@ -323,6 +323,26 @@ class KeypointMatchingHead(BaseModule):
                              f'(M, G, C), got {tuple(a.shape)} and {tuple(b.shape)}')
         return self.similarity(a[:, None], b[None])
 
+    @torch.no_grad()
+    def paired_similarity(self, feat_a: ArrayLike, feat_b: ArrayLike) -> Tensor:
+        """Aligned pairs, the tracker's ``keypoint_pair_similarity`` callable: ``G_k`` of only
+        the pairs that pass Eq. 5's IoU gate (the tracker picks them), on the head's device.
+
+        Args:
+            feat_a (Tensor | np.ndarray): ``(P, G, C)`` features of the detections of the pairs.
+            feat_b (Tensor | np.ndarray): ``(P, G, C)`` features of their tracks.
+
+        Returns:
+            Tensor: ``(P, G)``, ``out[p, k] = G_k(f_a[p, k], f_b[p, k])``.
+        """
+        p = self.fc1.weight
+        a = torch.as_tensor(feat_a, device=p.device, dtype=p.dtype)
+        b = torch.as_tensor(feat_b, device=p.device, dtype=p.dtype)
+        if a.dim() != 3 or a.shape != b.shape:
+            raise ValueError(f'{type(self).__name__}: paired_similarity needs two (P, G, C), got '
+                             f'{tuple(a.shape)} and {tuple(b.shape)}')
+        return self.similarity(a, b)
+
     def pair_logits(self, feat_a: Tensor, feat_b: Tensor,
                     joint: Optional[ArrayLike] = None) -> Tensor:
         """Scores of sampled pairs, each through the classifier of its own joint type.

@@ -33,11 +33,19 @@ class BaseSimilarity:
     * ``feature_keys``: per-person features, one row per person (``embeddings (N, D)``...);
     * ``memory_keys``: those of ``feature_keys`` remembered per track (None: all of them);
     * ``pairwise_keys``: per-frame inputs that are not one row per person (callables,
-      ``(N, N_prev, K)`` arrays against the previous update's people...).
+      ``(N, N_prev, K)`` arrays against the previous update's people...);
+    * ``pairwise_axes``: for array-valued ``pairwise_keys``, which frame each leading axis
+      indexes (``'prev'`` or ``'cur'``), so that a caller that suppresses people can keep the
+      right rows; keys not listed index the previous frame along their first axis;
+    * ``tensor_keys``: those of ``feature_keys`` kept as given when they are tensors (on their
+      device, in memory too) instead of being converted to float64 numpy, for similarities that
+      score them on the model's device (e.g. a learned classifier).
     """
     feature_keys: Tuple[str, ...] = ()
     memory_keys: Optional[Tuple[str, ...]] = None
     pairwise_keys: Tuple[str, ...] = ()
+    pairwise_axes: Mapping[str, Tuple[str, ...]] = {}
+    tensor_keys: Tuple[str, ...] = ()
 
     def __call__(self, det, memory, det_idx: Optional[np.ndarray], trk_idx: Optional[np.ndarray],
                  min_sim: Optional[float] = None) -> np.ndarray:

@@ -52,7 +52,9 @@ class KeypointMatchingSimilarity(SigmasMixin, BaseSimilarity):
         vis_thr: joints scored ``<= vis_thr`` have ``G_k = 0`` in the default (None: all count).
     """
     feature_keys = ('keypoint_features', )
-    pairwise_keys = ('keypoint_similarity', )
+    pairwise_keys = ('keypoint_similarity', 'keypoint_pair_similarity')
+    pairwise_axes = {'keypoint_similarity': ('cur', 'prev')}
+    tensor_keys = ('keypoint_features', )  # the learned G_k scores them on the model's device
 
     def __init__(self, iou_thr: float = 0.1,
                  keypoint_similarity: Union[str, KeypointSimilarity] = 'oks',
@@ -86,7 +88,8 @@ class KeypointMatchingSimilarity(SigmasMixin, BaseSimilarity):
                                'feature (N, K, D)')
             return np.nan_to_num(to_numpy(f(take(fd, det_idx), take(ft, trk_idx))), nan=0.0)
         if fn is None and cfg == 'cosine' and fd is not None and ft is not None:
-            return np.nan_to_num(_cosine_kpt_sim(take(fd, det_idx), take(ft, trk_idx)), nan=0.0)
+            return np.nan_to_num(_cosine_kpt_sim(to_numpy(take(fd, det_idx)),
+                                                 to_numpy(take(ft, trk_idx))), nan=0.0)
         if fn is None and cfg == 'cosine':
             self.warn_once('no_kf', f'{type(self).__name__}: no `keypoint_features`; using '
                            'per-keypoint OKS')
@@ -117,6 +120,20 @@ class KeypointMatchingSimilarity(SigmasMixin, BaseSimilarity):
                 out[ii, jj] = self._oks_terms(
                     take(det.kpts, det_idx)[ii], take(memory.kpts, trk_idx)[jj],
                     take(det.areas, det_idx)[ii], take(memory.areas, trk_idx)[jj]).sum(-1)
+            return out
+        pair_fn = det.feats.get('keypoint_pair_similarity')
+        if callable(pair_fn) and (fn is None or callable(fn)) and gate.mean() < 0.5:
+            # learned G_k on the gated pairs only: fn(f_det[ii], f_trk[jj]) -> (P, K)
+            fd = det.feats.get('keypoint_features')
+            ft = memory.feats.get('keypoint_features')
+            if fd is None or ft is None:
+                raise KeyError('keypoint_pair_similarity needs the `keypoint_features` feature '
+                               '(N, K, D)')
+            ii, jj = np.nonzero(gate)
+            out = np.zeros(gate.shape)
+            if len(ii):
+                g = pair_fn(take(take(fd, det_idx), ii), take(take(ft, trk_idx), jj))
+                out[ii, jj] = np.nan_to_num(to_numpy(g), nan=0.0).sum(-1)
             return out
         g = self.keypoint_terms(det, memory, det_idx, trk_idx)
         return np.where(gate, g.sum(-1), 0.0)

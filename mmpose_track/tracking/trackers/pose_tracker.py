@@ -80,6 +80,9 @@ class PoseTracker:
         sim = self.similarity
         self._person_keys: Tuple[str, ...] = tuple(sim.feature_keys)
         self._pairwise_keys: Tuple[str, ...] = tuple(sim.pairwise_keys)
+        self._tensor_keys: Tuple[str, ...] = tuple(getattr(sim, 'tensor_keys', ()))
+        #: ``{pairwise key: ('cur' | 'prev', ...)}``, the frames its leading axes index
+        self.pairwise_axes = dict(getattr(sim, 'pairwise_axes', {}))
         self.feature_keys: Tuple[str, ...] = tuple(
             dict.fromkeys(self._person_keys + self._pairwise_keys))
         self.memory.feature_keys = tuple(sim.remembered_keys)
@@ -169,7 +172,8 @@ class PoseTracker:
         mem = self.memory
         frame_id = self._check_frame_id(frame_id)
         det = DetectionFrame.prepare(keypoints, bboxes, frame_id, features, mem.num_kpts,
-                                     self._person_keys, self._pairwise_keys)
+                                     self._person_keys, self._pairwise_keys,
+                                     self._tensor_keys)
         mem.start_frame(det)
         n, m = det.n, len(mem)
         rows = cols = _EMPTY

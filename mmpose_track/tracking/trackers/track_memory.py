@@ -20,7 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from mmpose_track.registry import TRACKING_PARTS
-from .._utils import to_numpy
+from .._utils import is_tensor, to_numpy
 
 __all__ = ['DetectionFrame', 'TrackMemory', 'take']
 
@@ -77,12 +77,13 @@ class DetectionFrame:
     @classmethod
     def prepare(cls, keypoints, bboxes, frame_id: int, features: Mapping[str, Any],
                 num_kpts: Optional[int], per_person_keys: Sequence[str],
-                pairwise_keys: Sequence[str]) -> 'DetectionFrame':
+                pairwise_keys: Sequence[str],
+                tensor_keys: Sequence[str] = ()) -> 'DetectionFrame':
         """Check and convert the inputs of ``update`` (see :meth:`PoseTracker.update`).
 
         Only the features named in ``per_person_keys`` (checked to have one row per person) and
         ``pairwise_keys`` (per-frame inputs: callables, ``(N, N_prev, K)`` arrays...) are kept;
-        other names are ignored.
+        other names are ignored. Tensors of the ``tensor_keys`` stay tensors (device, dtype).
         """
         kpts = to_numpy(keypoints)
         if kpts.size == 0 and kpts.ndim < 3:
@@ -127,7 +128,7 @@ class DetectionFrame:
                 val = features.get(key)
                 if val is None:
                     continue
-                arr = to_numpy(val)
+                arr = val if key in tensor_keys and is_tensor(val) else to_numpy(val)
                 if arr.ndim == 0 or len(arr) != n:
                     raise ValueError(f'feature {key!r} has {len(arr) if arr.ndim else 0} rows '
                                      f'for {n} people')
@@ -212,7 +213,7 @@ class TrackMemory:
                         frame_ids=[int(self._first_seen[tid]), int(self.last[r])],
                         num_hits=int(self._hits[tid]))
             for k, v in self.feats.items():
-                memo[k] = v[r].copy()
+                memo[k] = v[r].clone() if is_tensor(v) else v[r].copy()
             out[int(tid)] = memo
         return out
 
@@ -274,6 +275,14 @@ class TrackMemory:
                 continue
             store = self._ensure_feat(key, val)
             new = val[rows_det]
+            if is_tensor(store):
+                import torch
+                idx = torch.as_tensor(rows_mem, device=store.device)
+                if mom > 0:
+                    old = store[idx]
+                    new = torch.where(torch.isfinite(old), mom * old + (1 - mom) * new, new)
+                store[idx] = new
+                continue
             if mom > 0:
                 old = store[rows_mem]
                 new = np.where(np.isfinite(old), mom * old + (1 - mom) * new, new)
@@ -281,8 +290,16 @@ class TrackMemory:
 
     def _ensure_feat(self, key: str, val: np.ndarray) -> np.ndarray:
         store = self.feats.get(key)
+        if store is not None and is_tensor(store) != is_tensor(val):
+            raise ValueError(f'feature {key!r} changed kind within a video (tensor vs array)')
         if store is None:
-            store = np.full((len(self.ids), ) + val.shape[1:], np.nan)
+            if is_tensor(val):
+                import torch
+                dtype = val.dtype if val.is_floating_point() else torch.float32
+                store = torch.full((len(self.ids), ) + tuple(val.shape[1:]), float('nan'),
+                                   dtype=dtype, device=val.device)
+            else:
+                store = np.full((len(self.ids), ) + val.shape[1:], np.nan)
             self.feats[key] = store
         elif store.shape[1:] != val.shape[1:]:
             raise ValueError(f'feature {key!r} changed shape: {store.shape[1:]} -> '
@@ -303,6 +320,13 @@ class TrackMemory:
                 self._ensure_feat(key, val)
         for key, store in self.feats.items():
             val = det.feats.get(key)
+            if is_tensor(store):
+                import torch
+                add = val[torch.as_tensor(rows_det, device=val.device)].to(store.dtype) \
+                    if val is not None else store.new_full((len(new_ids), ) + store.shape[1:],
+                                                           float('nan'))
+                self.feats[key] = torch.cat([store[:m_old], add])
+                continue
             add = val[rows_det] if val is not None else \
                 np.full((len(new_ids), ) + store.shape[1:], np.nan)
             self.feats[key] = np.concatenate([store[:m_old], add])
@@ -324,7 +348,12 @@ class TrackMemory:
         self.areas = self.areas[keep]
         self.last = self.last[keep]
         for key in list(self.feats):
-            self.feats[key] = self.feats[key][keep]
+            store = self.feats[key]
+            if is_tensor(store):
+                import torch
+                self.feats[key] = store[torch.as_tensor(keep, device=store.device)]
+            else:
+                self.feats[key] = store[keep]
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_frames_retain={self.num_frames_retain}, '
