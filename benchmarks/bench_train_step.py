@@ -6,7 +6,8 @@ embedded synthetic set, without downloads: pretrained weights and ``load_from`` 
     python benchmarks/bench_train_step.py configs/ogn/ogn-t1l_res152-s8-gbg_posetrack18-512x384.py \\
         --iters 30 --warmup 10 [--batch-size 32] [--amp]
     python benchmarks/bench_train_step.py configs/detectors/faster-rcnn_r101_fpn_person_posetrack18.py
-    python benchmarks/bench_train_step.py configs/st_embed/st-embed-s2_spatialnet-hg4-pgg_coco-posetrack18-512x512.py
+    python benchmarks/bench_train_step.py \\
+        configs/st_embed/st-embed-s2_spatialnet-hg4-pgg_coco-posetrack18-512x512.py --amp
 
 ST-Embed's COCO / COCO + PoseTrack18 mixtures are timed on the synthetic PoseTrack18 frames with
 the same pipeline (``benchmarks/st_embed_device_checks.sh`` runs every ST-Embed GPU check).
