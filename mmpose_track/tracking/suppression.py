@@ -197,8 +197,9 @@ def suppress_poses(keypoints,
     """Suppress duplicate people of one frame; indices kept, by descending final score.
 
     Scores people by :func:`person_scores`, then applies each step of ``steps`` to the survivors
-    of the previous one: ``dict(type='iou', thr=...)`` (boxes) or ``dict(type='oks', thr=...)``
-    (poses, areas from the boxes). The default is OGN's test-time post-processing (Sec. 4.1:
+    of the previous one: ``dict(type='iou', thr=...)`` (boxes), ``dict(type='oks', thr=...)``
+    (poses, areas from the boxes) or ``dict(type='pose', frac_thr=0.5, dist_ratio=0.1)``
+    (TKMRNet's pNMS, :func:`pose_nms`; optional ``dist_thr``, ``vis_thr``). The default is OGN's test-time post-processing (Sec. 4.1:
     "NMS based on IoU = 0.6 and OKS = 0.75"); top-down baselines use ``[dict(type='oks',
     thr=0.9)]`` as MMPose's evaluation does.
 
@@ -223,7 +224,14 @@ def suppress_poses(keypoints,
         elif step['type'] == 'oks':
             k3 = np.concatenate([kpts[keep], ks[keep, :, None]], -1)
             sub = oks_nms(k3, scores[keep], thr=step['thr'], bboxes=boxes[keep], sigmas=sigmas)
+        elif step['type'] == 'pose':  # TKMRNet's pNMS
+            k3 = np.concatenate([kpts[keep], ks[keep, :, None]], -1)
+            sub = pose_nms(k3, scores[keep], dist_thr=step.get('dist_thr'),
+                           dist_ratio=step.get('dist_ratio', 0.1),
+                           frac_thr=step.get('frac_thr', 0.5), bboxes=boxes[keep],
+                           vis_thr=step.get('vis_thr'))
         else:
-            raise ValueError(f"unknown suppression step {step!r}: type must be 'iou' or 'oks'")
+            raise ValueError(f"unknown suppression step {step!r}: type must be 'iou', 'oks' or "
+                             "'pose'")
         keep = keep[np.asarray(sub, dtype=np.int64)]
     return keep[np.argsort(-scores[keep], kind='stable')].astype(np.int64)

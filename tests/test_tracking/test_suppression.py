@@ -91,3 +91,22 @@ def test_torch_nms_returns_tensor():
     k = torch.tensor(np.stack([_person(0, 0, 1), _person(0, 0, 1), _person(300, 0, 2)]))
     assert pose_nms(k, torch.tensor([0.5, 0.9, 0.8])).tolist() == [1, 2]
     assert oks_nms(k, torch.tensor([0.5, 0.9, 0.8])).tolist() == [1, 2]
+
+
+def test_suppress_poses_pose_step_keeps_overlapping_people_with_distinct_joints():
+    """TKMRNet's pNMS as a suppression step: two people in one box (IoU 1) whose joints are
+    apart survive, an exact duplicate of the first does not; box NMS keeps only one of each box."""
+    from mmpose_track.tracking import suppress_poses
+    K = 17
+    a = np.stack([np.linspace(10, 90, K), np.linspace(10, 90, K)], -1)  # diagonal
+    b = np.stack([np.linspace(90, 10, K), np.linspace(10, 90, K)], -1)  # the other diagonal
+    kpts = np.stack([a, b, a + 0.5]).astype(np.float32)
+    scores = np.stack([np.full(K, 0.9), np.full(K, 0.8), np.full(K, 0.7)]).astype(np.float32)
+    boxes = np.array([[10, 10, 90, 90]] * 3, np.float32)
+    # joints of a and b: 1 of 17 pairs (the middle joint) within 0.1 * box size -> 1/17 < 0.5
+    keep = suppress_poses(kpts, scores, boxes, None, steps=[dict(type='pose', frac_thr=0.5)])
+    assert keep.tolist() == [0, 1]
+    keep = suppress_poses(kpts, scores, boxes, None, steps=[dict(type='iou', thr=0.5)])
+    assert keep.tolist() == [0]
+    with pytest.raises(ValueError, match="'iou', 'oks' or 'pose'"):
+        suppress_poses(kpts, scores, boxes, None, steps=[dict(type='soft')])
