@@ -174,7 +174,8 @@ def test_bfloat16_close_to_float32_and_differentiable():
     torch.testing.assert_close(e16.grad.float(), e32.grad, rtol=0.02, atol=0.02)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason='PGG on CUDA tensors: this machine has no CUDA device')
 @pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
 def test_cuda_matches_cpu(dtype):
     g = torch.Generator().manual_seed(5)

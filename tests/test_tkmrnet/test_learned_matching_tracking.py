@@ -242,12 +242,8 @@ def test_tensor_features_reach_the_classifier_as_tensors():
 
 
 def test_aligned_pair_callable_scores_only_the_gated_pairs():
-    # proposed: a per-frame `keypoint_pair_similarity` (P, K, D) x (P, K, D) -> (P, K) lets the
-    # tracker run the classifiers on the 7 pairs that pass the IoU gate instead of all 25
-    from mmpose_track.tracking import build_tracker
-    if 'keypoint_pair_similarity' not in build_tracker(
-            dict(type='KeypointMatchingTracker')).feature_keys:
-        pytest.skip('KeypointMatchingSimilarity has no keypoint_pair_similarity input (yet)')
+    # the per-frame `keypoint_pair_similarity` (P, K, D) x (P, K, D) -> (P, K) lets the tracker
+    # run the classifiers on the 7 pairs that pass the IoU gate instead of all 25
     frames, spy, (seen, seen_pairs) = _track(_hand_head(), NMS, True, mode='pair')
     assert _ids_by_person(frames)[1] == IDS
     assert seen == [] and seen_pairs == [(7, 7)]

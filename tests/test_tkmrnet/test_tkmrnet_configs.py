@@ -2,7 +2,6 @@
 and one real training step of the tiny stage 2 on a synthetic clip batch."""
 import ast
 import glob
-import os
 import os.path as osp
 
 import pytest

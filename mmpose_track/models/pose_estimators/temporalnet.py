@@ -38,6 +38,7 @@ from torch import Tensor
 
 from ..heads.spatial_embedding_head import bboxes_from_keypoints
 from ..heads.temporal_embedding_head import joint_pixel_indices, sample_joint_vectors
+from .frozen_base import FrozenBaseMixin
 from .spatialnet import SpatialNet, input_to_image
 
 __all__ = ['TemporalNet', 'expand_boxes']
@@ -65,7 +66,7 @@ def _affine_to_image(meta: dict, like: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 @MODELS.register_module()
-class TemporalNet(SpatialNet):
+class TemporalNet(FrozenBaseMixin, SpatialNet):
     """SpatialNet + HE branch + TIE branch (ST-Embed's TemporalNet).
 
     Args:
@@ -119,23 +120,7 @@ class TemporalNet(SpatialNet):
         self.pgg_mask = pgg_mask
         self._cache: Optional[dict] = None
         if self.freeze_spatial:
-            for module in self._spatial_modules():
-                for p in module.parameters():
-                    p.requires_grad_(False)
-            self.train(self.training)
-
-    # ------------------------------------------------------------------ freezing
-    def _spatial_modules(self) -> List[torch.nn.Module]:
-        return [m for m in (self.backbone, getattr(self, 'neck', None), self.head)
-                if m is not None]
-
-    def train(self, mode: bool = True) -> 'TemporalNet':
-        """As ``nn.Module.train``; a frozen SpatialNet stays in eval mode (BN statistics)."""
-        super().train(mode)
-        if self.freeze_spatial:
-            for module in self._spatial_modules():
-                module.eval()
-        return self
+            self.freeze_base()
 
     def _spatial(self, inputs: Tensor) -> Dict[str, object]:
         """:meth:`extract_spatial`, without autograd when SpatialNet is frozen."""

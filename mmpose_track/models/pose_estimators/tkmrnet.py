@@ -58,7 +58,7 @@ or ``keypoint_similarity`` (all pairs) — i.e. ``G_k`` of this model's ``matchi
 device — for Eq. 5 ``I(IoU >= 0.1) * sum_k G_k(f_t^k, f_{t-1}^k)``. No weights are copied: the
 callables are bound methods of the live head.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -69,6 +69,7 @@ from torch import Tensor
 
 from ..utils.keypoint_matching import (heatmap_candidates, keypoint_location_sets,
                                        sample_keypoint_pairs)
+from .frozen_base import FrozenBaseMixin
 
 __all__ = ['TKMRNet']
 
@@ -77,7 +78,7 @@ _SHARED_LAYERS = ('deconv_layers.', 'conv_layers.', 'final_layer.')
 
 
 @MODELS.register_module()
-class TKMRNet(TopdownPoseEstimator):
+class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
     """TKMRNet (Sec. 3): top-down pose network + temporal keypoint matching + refinement.
 
     Args:
@@ -135,24 +136,9 @@ class TKMRNet(TopdownPoseEstimator):
         self.ignore_radius = float(ignore_radius)
         self._rng = np.random.default_rng(seed)
         if self.freeze_single_frame:
-            for module in self._single_frame_modules():
-                for p in module.parameters():
-                    p.requires_grad_(False)
-            self.train(self.training)
+            self.freeze_base()
 
-    # ------------------------------------------------------------------ weights / freezing
-    def _single_frame_modules(self) -> List[torch.nn.Module]:
-        return [m for m in (self.backbone, getattr(self, 'neck', None), self.head)
-                if m is not None]
-
-    def train(self, mode: bool = True) -> 'TKMRNet':
-        """As ``nn.Module.train``; a frozen single-frame network stays in eval mode (BN)."""
-        super().train(mode)
-        if self.freeze_single_frame:
-            for module in self._single_frame_modules():
-                module.eval()
-        return self
-
+    # ------------------------------------------------------------------ weights
     def init_weights(self) -> None:
         super().init_weights()
         if self.init_refine_from_head:

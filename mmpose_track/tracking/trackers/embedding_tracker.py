@@ -3,7 +3,7 @@ similarity, and the tracker built on it."""
 import numpy as np
 
 from mmpose_track.registry import POSE_TRACKERS, TRACKING_PARTS
-from ..similarity import embedding_distance, tie_smoothness
+from ..similarity import embedding_distance, tie_smoothness, valid_joints
 from .base_similarity import BaseSimilarity
 from .pose_tracker import PresetTracker
 from .track_memory import take
@@ -22,8 +22,19 @@ def _centres(kpts: np.ndarray, vis_thr: float) -> np.ndarray:
     return c
 
 
+class _CostSimilarity(BaseSimilarity):
+    """A similarity defined as ``-cost`` (``cost``: lower = same person; non-finite: never)."""
+
+    def cost(self, det, memory, det_idx, trk_idx) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
+        c = self.cost(det, memory, det_idx, trk_idx)
+        return np.where(np.isfinite(c), -c, -np.inf)
+
+
 @TRACKING_PARTS.register_module()
-class STEmbedSimilarity(BaseSimilarity):
+class STEmbedSimilarity(_CostSimilarity):
     """``−Ψ`` with ``Ψ = λ_HE Ψ_HE + λ_TIE Ψ_TIE`` (ST-Embed Eq. 8–9).
 
     ``Ψ_HE = ||H_k − H_k'||²₂`` (human embeddings, L2-normalised first when
@@ -87,8 +98,8 @@ class STEmbedSimilarity(BaseSimilarity):
         if not self.lambda_tie:
             return total
         # --- temporal instance embedding term (Eq. 9)
-        valid_d = np.isfinite(kd[..., :2]).all(-1) & (kd[..., 2] > self.vis_thr)
-        valid_t = np.isfinite(kt[..., :2]).all(-1) & (kt[..., 2] > self.vis_thr)
+        valid_d = valid_joints(kd, self.vis_thr)
+        valid_t = valid_joints(kt, self.vis_thr)
         tie = det.feats.get('tie')
         tie = take(tie, det_idx) if tie is not None else \
             np.repeat(_centres(kd, self.vis_thr)[:, None], J, 1)
@@ -119,9 +130,6 @@ class STEmbedSimilarity(BaseSimilarity):
         total += self.lambda_tie * psi
         return total
 
-    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
-        c = self.cost(det, memory, det_idx, trk_idx)
-        return np.where(np.isfinite(c), -c, -np.inf)
 
 
 @POSE_TRACKERS.register_module()
@@ -144,7 +152,7 @@ class EmbeddingTracker(PresetTracker):
 
 
 @TRACKING_PARTS.register_module()
-class SpatialEmbeddingSimilarity(BaseSimilarity):
+class SpatialEmbeddingSimilarity(_CostSimilarity):
     """``−Ψ`` of ST-Embed's baseline trackers "KE" and "KE+SIE" (Table 4): SpatialNet's
     embeddings assumed to change smoothly in time, ``K(p^t_jk) ≈ K(p^{t−1}_jk)`` and
     ``S(p^t_jk) ≈ S(p^{t−1}_jk)`` (Sec. 4.3).
@@ -180,8 +188,8 @@ class SpatialEmbeddingSimilarity(BaseSimilarity):
         """``Ψ`` between detections and tracks, ``(n, m)`` (lower = same person)."""
         kd = take(det.kpts, det_idx)
         kt = take(memory.kpts, trk_idx)
-        valid_d = np.isfinite(kd[..., :2]).all(-1) & (kd[..., 2] > self.vis_thr)
-        valid_t = np.isfinite(kt[..., :2]).all(-1) & (kt[..., 2] > self.vis_thr)
+        valid_d = valid_joints(kd, self.vis_thr)
+        valid_t = valid_joints(kt, self.vis_thr)
         total = np.zeros((len(kd), len(kt)))
         used = False
         for key, on, weight, per_area in (('ke', self.use_ke, self.ke_weight, False),
@@ -203,6 +211,3 @@ class SpatialEmbeddingSimilarity(BaseSimilarity):
             return np.full((len(kd), len(kt)), np.inf)
         return total
 
-    def __call__(self, det, memory, det_idx, trk_idx, min_sim=None) -> np.ndarray:
-        c = self.cost(det, memory, det_idx, trk_idx)
-        return np.where(np.isfinite(c), -c, -np.inf)
