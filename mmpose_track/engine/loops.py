@@ -65,12 +65,17 @@ class _TrackingLoopMixin:
 
     def _new_stream(self) -> VideoTrackingStream:
         """A fresh stream (every run), given the dataset's metainfo: ``K`` from its
-        ``num_keypoints``, the trackers' OKS ``sigmas`` where their config leaves them open."""
+        ``num_keypoints``, the trackers' OKS ``sigmas`` where their config leaves them open;
+        and the model's per-video refiner when it has one (``model.video_refiner()``, e.g.
+        TKMRNet with ``test_cfg.refine``)."""
         dataset = self.dataloader.dataset
         meta = dict(getattr(dataset, 'metainfo', None) or {})
         num_keypoints = meta.get('num_keypoints', getattr(dataset, 'num_keypoints', None))
+        model = getattr(self.runner.model, 'module', self.runner.model)  # DDP wrapped or not
+        make_refiner = getattr(model, 'video_refiner', None)
         return VideoTrackingStream(self.tracker_cfg, self.nms_cfg, num_keypoints=num_keypoints,
-                                   dataset_meta=meta)
+                                   dataset_meta=meta,
+                                   refiner=make_refiner() if callable(make_refiner) else None)
 
     def _track_batch(self, idx: int, outputs: Sequence) -> list:
         """Push one batch; returns the tracked frames finished by it (the last batch finishes

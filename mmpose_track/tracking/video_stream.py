@@ -9,7 +9,9 @@ what any other caller (a demo, an inference script) can drive the same way:
    whose ``pred_instances`` hold ``keypoints``/``keypoint_scores`` and MMDet's ``scores``) pass
    as one part,
 2. the online tracker runs on every frame in order and is reset when a new video starts,
-3. the frames of the current video are kept and, when the video ends, the tracker finishes it
+3. optionally, a video refiner (TKMRNet's temporal keypoint refinement) takes every tracked
+   frame and returns refined poses some frames later, written into the kept frames,
+4. the frames of the current video are kept and, when the video ends, the tracker finishes it
    (offline steps: id remapping, minimum track length, merging) before the frames are returned.
 
 The metainfo contract (``video_id``, ``frame_idx``, ...) is in ``docs/architecture.md``.
@@ -81,12 +83,23 @@ class VideoTrackingStream:
             (``dataset_meta['num_keypoints']``); gives empty frames their ``(0, K, 2)``
             keypoints. A sample's metainfo ``num_keypoints`` takes precedence; without either,
             ``K`` is taken from the other frames of the video.
+        refiner (optional): a per-video pose refiner, e.g. the
+            :class:`~mmpose_track.models.heads.DelayedKeypointRefiner` of
+            ``TKMRNet.video_refiner()``: ``reset()`` at each new video,
+            ``push_instances(pred_instances) -> [(t, result)]`` with every frame after it is
+            suppressed and tracked (``t``: the frame's position in the video), ``flush()`` at
+            the video's end, and ``instance_keys``: the fields it consumes, removed from the
+            frame once pushed (bulky features need not stay until the video ends). A result's
+            ``image_keypoints`` ``(N, K, 2)`` and ``image_keypoint_scores`` ``(N, K)`` replace
+            the poses of frame ``t`` (tracking ids are kept: the tracker saw the unrefined
+            poses).
     """
 
     def __init__(self, tracker, nms: Union[dict, List[dict], None] = None,
                  kpt_thr: float = 0.2, num_keypoints: Optional[int] = None,
-                 dataset_meta: Optional[dict] = None) -> None:
+                 dataset_meta: Optional[dict] = None, refiner=None) -> None:
         self.tracker = build_tracker(tracker, dataset_meta=dataset_meta)
+        self.refiner = refiner
         if num_keypoints is None and dataset_meta:
             num_keypoints = dataset_meta.get('num_keypoints')
         if isinstance(nms, dict):
@@ -151,6 +164,8 @@ class VideoTrackingStream:
                     'use a sampler that keeps videos whole and ordered (VideoGroupedSampler)')
             self._seen_videos.add(video_id)
             self.tracker.reset()
+            if self.refiner is not None:
+                self.refiner.reset()
             self._keep_prev = None
         elif frame_idx <= self._frame_key(self._video_frames[-1])[1]:
             last = self._frame_key(self._video_frames[-1])[1]
@@ -159,11 +174,40 @@ class VideoTrackingStream:
         self._track(frame, frame_idx)
         self._keep_prev = self._keep_cur
         self._video_frames.append(frame)
+        if self.refiner is not None:
+            self._apply_refined(self.refiner.push_instances(frame.pred_instances))
+            for key in self.refiner.instance_keys:
+                if key in frame.pred_instances:
+                    delattr(frame.pred_instances, key)
         if next_key is None or next_key[0] != video_id:
             done = self._close_video()
         return done
 
+    def _apply_refined(self, results: list) -> None:
+        """Write the refiner's poses into the kept frames of the current video."""
+        for t, res in results:
+            pred = self._video_frames[t].pred_instances
+            if len(pred) == 0:
+                continue
+            kp, sc = res['image_keypoints'], res['image_keypoint_scores']
+            old = pred.keypoints
+            if is_tensor(old):
+                import torch
+                kp_new = old.clone()
+                kp_new[..., :2] = torch.as_tensor(kp, dtype=old.dtype, device=old.device)
+                sc_new = torch.as_tensor(sc, dtype=old.dtype, device=old.device)
+            else:
+                kp_new = np.array(old, copy=True)
+                kp_new[..., :2] = kp
+                sc_new = np.asarray(sc, np.asarray(pred.keypoint_scores).dtype)
+            pred.keypoints = kp_new
+            pred.keypoint_scores = sc_new
+            if 'keypoints_visible' in pred:  # MMPose's top-down default: the scores
+                pred.keypoints_visible = sc_new
+
     def _close_video(self) -> list:
+        if self.refiner is not None and self._video_frames:
+            self._apply_refined(self.refiner.flush())
         frames, self._video_frames = self._video_frames, []
         if not frames:
             return frames

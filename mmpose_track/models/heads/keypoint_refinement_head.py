@@ -335,6 +335,15 @@ class KeypointRefinementHead(BaseModule):
 _FRAME_FIELDS = ('keypoints', 'candidates', 'candidate_scores', 'refine_features',
                  'match_features')
 
+#: ``pred_instances`` field (what :class:`~mmpose_track.models.pose_estimators.TKMRNet` predicts
+#: with ``test_cfg.refine``) of each frame input of :class:`DelayedKeypointRefiner`;
+#: ``keypoints`` / ``keypoint_scores`` / ``bboxes`` keep their MMPose names.
+INSTANCE_FIELDS = dict(candidates='refine_candidates',
+                       candidate_scores='refine_candidate_scores',
+                       candidate_keypoints='refine_candidate_keypoints',
+                       refine_features='refine_features',
+                       match_features='refine_match_features')
+
 
 class DelayedKeypointRefiner:
     """Temporal keypoint refinement of a video as a delayed online step, ``τ`` frames behind.
@@ -372,6 +381,13 @@ class DelayedKeypointRefiner:
       person's context contribution to its neighbours.
     * ``match_features`` ``(N, K, n, C_m)``: the matching features ``F(l)`` at the candidates
       (:meth:`KeypointMatchingHead.keypoint_features`); ``[:, :, 0]`` is ``f^k = F(l̂^k)``.
+    * optional ``candidate_keypoints`` ``(N, K, n, 2)``: the candidates in image coordinates
+      (sub-pixel, through the person's crop, as the codec places the arg-max); then the
+      output also holds the refined keypoints in the image.
+
+    :meth:`push_instances` takes a frame's MMPose ``pred_instances`` instead (the fields named
+    in :data:`INSTANCE_FIELDS`), which is how
+    :class:`~mmpose_track.tracking.VideoTrackingStream` drives it.
 
     A joint whose candidate 0 is padding (``-inf``) gives no context; a person without any
     valid joint (all NaN keypoints) gets a zero box, so no neighbour passes the IoU gate and it
@@ -380,7 +396,15 @@ class DelayedKeypointRefiner:
     **Output** per refined frame ``t`` (a dict, numpy): ``keypoints`` ``(N, K, 2)`` int64
     refined heatmap pixels (map them to the image with the crop's transform, as the decoded
     keypoints), ``keypoint_scores`` ``(N, K)`` float32 refined responses, ``paths`` ``(N, 2τ+1)``
-    int64 (person index on the path in frames ``t−τ … t+τ``, -1: none).
+    int64 (person index on the path in frames ``t−τ … t+τ``, -1: none), ``candidate_index``
+    ``(N, K)`` int64 (the chosen candidate, -1: none valid); with ``candidate_keypoints`` also
+    ``image_keypoints`` ``(N, K, 2)`` float32 (the chosen candidate in the image; the input
+    keypoint where no candidate is valid) and ``image_keypoint_scores`` ``(N, K)`` float32 (the
+    keypoint head's heatmap response at it: unchanged where refinement keeps the arg-max, so
+    refinement without effect leaves a pose exactly as predicted).
+
+    With ``τ = 0`` (Table 3 M6, self-refinement) frames are refined as they arrive, and the
+    matching classifiers are not run.
 
     Args:
         matching_head: :class:`KeypointMatchingHead` (keypoint mode): ``pairwise_similarity``
@@ -459,6 +483,12 @@ class DelayedKeypointRefiner:
             raise ValueError(f'{where}: (K, n, C, C_m)={shape} differs from the video\'s '
                              f'{self._shape}')
         self._shape = shape
+        if frame.get('candidate_keypoints', None) is not None:
+            ck = np.asarray(_np(frame['candidate_keypoints']), dtype=np.float64)
+            if ck.shape != (N, K, n, 2):
+                raise ValueError(f'{where}: candidate_keypoints must be (N, K, n, 2)='
+                                 f'({N}, {K}, {n}, 2), got {ck.shape}')
+            out['candidate_keypoints'] = ck
         if 'bboxes' in frame and frame['bboxes'] is not None:
             bb = np.asarray(_np(frame['bboxes']), dtype=np.float64).reshape(-1, 4)
             if len(bb) != N:
@@ -471,7 +501,7 @@ class DelayedKeypointRefiner:
         """Add the next frame; returns the frames refined now: ``[(t, result)]`` (at most one,
         ``t = pushed − 1 − τ``)."""
         fr = self._check_frame(frame)
-        if self._frames:
+        if self._frames and self.tau > 0:
             prev = self._frames[-1]
             self._sims.append(self._adjacent_similarity(fr, prev))
         else:
@@ -511,10 +541,65 @@ class DelayedKeypointRefiner:
             return np.zeros((len(a), len(b), K))
         return self.matching_head.pairwise_similarity(a, b).double().cpu().numpy()
 
-    def _empty_result(self, N: int, K: int) -> dict:
-        return dict(keypoints=np.full((N, K, 2), -1, np.int64),
-                    keypoint_scores=np.full((N, K), -np.inf, np.float32),
-                    paths=np.full((N, 2 * self.tau + 1), -1, np.int64))
+    def _empty_result(self, N: int, K: int, image: bool) -> dict:
+        out = dict(keypoints=np.full((N, K, 2), -1, np.int64),
+                   keypoint_scores=np.full((N, K), -np.inf, np.float32),
+                   paths=np.full((N, 2 * self.tau + 1), -1, np.int64),
+                   candidate_index=np.full((N, K), -1, np.int64))
+        if image:
+            out.update(image_keypoints=np.zeros((N, K, 2), np.float32),
+                       image_keypoint_scores=np.zeros((N, K), np.float32))
+        return out
+
+    # ---------------------------------------------------------------- pred_instances
+    @property
+    def instance_keys(self) -> Tuple[str, ...]:
+        """The ``pred_instances`` fields :meth:`push_instances` reads (and a caller may drop
+        after pushing: the refiner keeps what it needs)."""
+        return tuple(INSTANCE_FIELDS.values())
+
+    def push_instances(self, pred_instances) -> List[Tuple[int, dict]]:
+        """:meth:`push` of a frame's ``pred_instances`` (an MMEngine ``InstanceData``).
+
+        Reads ``keypoints`` ``(N, K, 2)`` and ``keypoint_scores`` (image coordinates),
+        ``bboxes`` when present, and the :data:`INSTANCE_FIELDS` (the model's refinement inputs).
+        A frame without people may lack them (an empty frame keeps the frame count).
+
+        Returns:
+            list: ``[(t, result)]`` as :meth:`push`; the results hold ``image_keypoints`` and
+            ``image_keypoint_scores``: the refined pose of frame ``t`` in the image.
+
+        Raises:
+            ValueError: people without the refinement fields (the model was not asked to
+                predict them: ``test_cfg.refine``).
+        """
+        N = len(pred_instances) if pred_instances is not None else 0
+        if N == 0:
+            return self.push(self._empty_frame())
+        missing = [f for f in INSTANCE_FIELDS.values() if f not in pred_instances]
+        if missing or 'keypoints' not in pred_instances:
+            raise ValueError(f'DelayedKeypointRefiner: frame {self._count} has {N} people but '
+                             f'no {missing or ["keypoints"]} in pred_instances (predict them '
+                             f'with the model\'s test_cfg.refine)')
+        kp = np.asarray(_np(pred_instances.keypoints), np.float64)[..., :2]
+        sc = pred_instances.get('keypoint_scores', None)
+        sc = np.ones(kp.shape[:2]) if sc is None else np.asarray(_np(sc), np.float64)
+        frame = {k: pred_instances.get(f) for k, f in INSTANCE_FIELDS.items()}
+        frame['keypoints'] = np.concatenate([kp, sc.reshape(kp.shape[:2])[..., None]], -1)
+        if 'bboxes' in pred_instances:
+            frame['bboxes'] = pred_instances.bboxes
+        return self.push(frame)
+
+    def _empty_frame(self) -> dict:
+        """A frame input without people, of the video's (or the heads') sizes."""
+        head = self.refinement_head
+        K, n, C, Cm = self._shape or (head.num_keypoints, head.num_candidates,
+                                      head.feat_channels, self.matching_head.feat_channels)
+        return dict(keypoints=np.zeros((0, K, 3)), candidates=np.zeros((0, K, n, 2), np.int64),
+                    candidate_scores=np.zeros((0, K, n), np.float32),
+                    candidate_keypoints=np.zeros((0, K, n, 2)),
+                    refine_features=np.zeros((0, K, n, C), np.float32),
+                    match_features=np.zeros((0, K, n, Cm), np.float32))
 
     @torch.no_grad()
     def _refine_frame(self, t: int) -> dict:
@@ -523,8 +608,9 @@ class DelayedKeypointRefiner:
         lt = t - start
         cur = frames[lt]
         N, K, n = cur['candidates'].shape[:3]
+        image = 'candidate_keypoints' in cur
         if N == 0:
-            return self._empty_result(0, K)
+            return self._empty_result(0, K, image)
         kps = [f['keypoints'] for f in frames]
         bboxes = [f['bboxes'] for f in frames] if all('bboxes' in f for f in frames) else None
 
@@ -558,7 +644,7 @@ class DelayedKeypointRefiner:
             ctx_f[:, s] = fr['match_features'][sel.to(mdev), :, 0] * has.to(mdev)[:, None, None]
             valid[:, s] = has[:, None] & (fr['candidate_scores'][sel, :, 0] > float('-inf'))
 
-        kp_out, ks_out = [], []
+        kp_out, ks_out, idx_out = [], [], []
         for b0 in range(0, N, self.batch_size):
             sl = slice(b0, b0 + self.batch_size)
             W = self.matching_head.context_similarity(cur['match_features'][sl], ctx_f[sl])
@@ -568,9 +654,32 @@ class DelayedKeypointRefiner:
             kp, ks = select_refined_keypoints(cur['candidates'][sl], resp)
             kp_out.append(kp)
             ks_out.append(ks)
-        return dict(keypoints=torch.cat(kp_out).cpu().numpy().astype(np.int64),
-                    keypoint_scores=torch.cat(ks_out).float().cpu().numpy(),
-                    paths=paths.astype(np.int64))
+            # the same choice as an index (first maximum; -1 when no candidate is valid)
+            idx = resp.argmax(-1)
+            idx_out.append(torch.where((resp > float('-inf')).any(-1), idx,
+                                       torch.full_like(idx, -1)))
+        out = dict(keypoints=torch.cat(kp_out).cpu().numpy().astype(np.int64),
+                   keypoint_scores=torch.cat(ks_out).float().cpu().numpy(),
+                   paths=paths.astype(np.int64),
+                   candidate_index=torch.cat(idx_out).cpu().numpy().astype(np.int64))
+        if image:
+            out.update(self._image_keypoints(cur, out['candidate_index']))
+        return out
+
+    @staticmethod
+    def _image_keypoints(frame: dict, index: np.ndarray) -> dict:
+        """The chosen candidates in the image and their heatmap responses; the input
+        keypoint and score where no candidate is valid (``index < 0``)."""
+        safe = np.maximum(index, 0)
+        ck = np.take_along_axis(frame['candidate_keypoints'], safe[..., None, None], 2)[:, :, 0]
+        cs = np.take_along_axis(frame['candidate_scores'].double().cpu().numpy(),
+                                safe[..., None], 2)[..., 0]
+        has = index >= 0
+        orig = frame['keypoints']
+        kp = np.where(has[..., None], ck, orig[..., :2])
+        sc = np.where(has, cs, orig[..., 2] if orig.shape[-1] > 2 else 0.0)
+        return dict(image_keypoints=kp.astype(np.float32),
+                    image_keypoint_scores=sc.astype(np.float32))
 
 
 def _np(x) -> np.ndarray:

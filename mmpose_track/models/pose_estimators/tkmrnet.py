@@ -49,6 +49,22 @@ pixel, i.e. the heatmap arg-max; a joint MMPose's codec decodes as ``(-1, -1)``,
 ``pred_pairwise = dict(keypoint_similarity=matching_head.pairwise_similarity,
 keypoint_pair_similarity=matching_head.paired_similarity)``.
 
+**Test-time refinement** (Sec. 3.3; Table 3 M6 / M7, Table 4 N5 / N6), switched by
+``test_cfg.refine``: ``None`` (off, M5), ``'self'`` (self-refinement: the candidates re-scored
+without temporal context, M6) or ``'context'`` (Eq. 6 over the temporal path, M7). With it,
+:meth:`predict` adds per person the refinement inputs
+(:data:`~mmpose_track.models.heads.keypoint_refinement_head.INSTANCE_FIELDS`): the ``n`` local
+maxima of each joint's heatmap (the flip-averaged one when ``flip_test``) in heatmap pixels and in
+the image (sub-pixel as the codec decodes, through the person's crop; candidate 0 is the decoded
+keypoint itself), their heatmap responses, and the refinement features ``H(l)`` and matching
+features ``F(l)`` at them. :meth:`video_refiner` returns the
+:class:`~mmpose_track.models.heads.DelayedKeypointRefiner` that the tracking loops hand to
+:class:`~mmpose_track.tracking.VideoTrackingStream`: every frame is pushed after it is tracked
+and refined ``tau`` frames later (``tau = 0`` for ``'self'``); the refined keypoints replace
+the predicted ones in place and the bulky inputs are dropped from the frame once pushed.
+Tracking (Eq. 5) uses the unrefined poses, as the paper's pipeline orders them (estimation,
+matching, then refinement along the found paths).
+
 **How the tracker reaches the classifiers**: ``VideoTrackingStream`` merges each frame's
 ``pred_pairwise`` and hands its entries to the tracker as per-frame features;
 :class:`~mmpose_track.tracking.trackers.KeypointMatchingTracker` declares
@@ -67,14 +83,16 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.keypoint_matching import (heatmap_candidates, keypoint_location_sets,
-                                       sample_keypoint_pairs)
+from ..utils.keypoint_matching import (candidate_subpixel_offsets, heatmap_candidates,
+                                       keypoint_location_sets, sample_keypoint_pairs)
 from .frozen_base import FrozenBaseMixin
 
 __all__ = ['TKMRNet']
 
 #: ``head`` sub-modules whose weights initialise ``refine_head`` (same names in both).
 _SHARED_LAYERS = ('deconv_layers.', 'conv_layers.', 'final_layer.')
+#: ``test_cfg.refine`` values: off, self-refinement (M6), with temporal context (M7).
+_REFINE_MODES = (None, 'self', 'context')
 
 
 @MODELS.register_module()
@@ -97,6 +115,12 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         max_positives (int, optional): cap on the positive pairs per video group.
         ignore_radius (float): see :func:`sample_keypoint_pairs`.
         seed (int, optional): seed of the pair sampler's ``numpy.random.Generator``.
+        refine_context (bool): train the refinement module with the clip as temporal context
+            (Eq. 6, M7); False trains it on the key frame alone (self-refinement, M6).
+
+    ``test_cfg`` keys besides MMPose's: ``refine`` (``None`` | ``'self'`` | ``'context'``, see
+    the module docstring), ``refine_iou_thr`` (Eq. 5's gate in the path search, 0.1),
+    ``refine_batch_size`` (people per batched refinement call, 16).
     """
 
     def __init__(self,
@@ -116,7 +140,8 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
                  neg_per_pos: int = 4,
                  max_positives: Optional[int] = None,
                  ignore_radius: float = 2.0,
-                 seed: Optional[int] = None):
+                 seed: Optional[int] = None,
+                 refine_context: bool = True):
         super().__init__(backbone=backbone, neck=neck, head=head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
@@ -135,6 +160,11 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         self.max_positives = max_positives
         self.ignore_radius = float(ignore_radius)
         self._rng = np.random.default_rng(seed)
+        self.refine_context = bool(refine_context)
+        mode = self.test_cfg.get('refine', None)
+        if mode not in _REFINE_MODES:
+            raise ValueError(f"TKMRNet: test_cfg.refine must be one of {_REFINE_MODES}, got "
+                             f"{mode!r}")
         if self.freeze_single_frame:
             self.freeze_base()
 
@@ -291,7 +321,7 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         key = np.nonzero(ex['key'])[0]  # one per sample, in sample order
         locs = torch.as_tensor(loc_sets[key], device=dev)  # (B, K, 1+n, 2)
         cand_h = self.refine_head.candidate_features(H_maps[key], locs)  # (B, K, 1+n, C)
-        if T == 1:  # no temporal context: M6
+        if T == 1 or not self.refine_context:  # no temporal context: M6
             resp = self.refine_head.candidate_responses(cand_h)
             return self.refine_head.loss(resp, locs, ex['gt'][key])
         # context slots: tau + frame offset to the key frame; beyond tau / repeated -> invalid
@@ -375,6 +405,57 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         losses.update(self._refine_loss(H_maps, F_maps, loc_sets, cand[:, :, 0], ex, B, T))
         return losses
 
+    # ------------------------------------------------------------------ refinement
+    def video_refiner(self):
+        """The per-video refinement step of ``test_cfg.refine`` for the tracking loops.
+
+        Returns:
+            DelayedKeypointRefiner | None: ``tau`` frames behind with ``'context'``, ``tau = 0``
+            with ``'self'``; None when refinement is off.
+        """
+        from ..heads.keypoint_refinement_head import DelayedKeypointRefiner
+        refine = self.test_cfg.get('refine', None)
+        if refine is None:
+            return None
+        return DelayedKeypointRefiner(
+            self.matching_head, self.refine_head, tau=0 if refine == 'self' else self.tau,
+            iou_thr=self.test_cfg.get('refine_iou_thr', 0.1),
+            batch_size=self.test_cfg.get('refine_batch_size', 16))
+
+    def _add_refinement_inputs(self, feats, F_maps: Tensor, heatmaps: Tensor,
+                               pred_instances: list, data_samples: SampleList) -> None:
+        """Per person: candidates, their responses, image positions and features (the
+        ``INSTANCE_FIELDS``), one batched pass for the whole batch (one person per sample)."""
+        if any(len(p) != 1 for p in pred_instances):
+            raise ValueError('TKMRNet: test_cfg.refine needs one person box per data sample '
+                             '(top-down crops)')
+        B, K, h, w = heatmaps.shape
+        cand, cscore = heatmap_candidates(heatmaps, self.num_candidates, self.nms_kernel)
+        H_maps = self.refine_head(feats)
+        refine_f = self.refine_head.candidate_features(H_maps, cand)  # (B, K, n, C)
+        match_f = self.matching_head.keypoint_features(F_maps, cand)  # (B, K, n, C_m)
+        # image positions: the codec's quarter-pixel shift, its scale to the input, the crop
+        sub = (cand.to(heatmaps.dtype) + candidate_subpixel_offsets(heatmaps, cand)).cpu()
+        sub = sub.double().numpy()
+        for b, (p, ds) in enumerate(zip(pred_instances, data_samples)):
+            meta = ds.metainfo
+            size = np.asarray(meta['input_size'], np.float64).reshape(2)
+            factor = getattr(self.head.decoder, 'scale_factor', None) if getattr(
+                self.head, 'decoder', None) is not None else None
+            factor = size / np.array([w, h], np.float64) if factor is None else np.asarray(
+                factor, np.float64)
+            ck = sub[b] * factor  # (K, n, 2) input px
+            ck[:, 0] = np.asarray(p.keypoints, np.float64)[0, :, :2]  # the decoded keypoint
+            center = np.asarray(meta['input_center'], np.float64).reshape(2)
+            scale = np.asarray(meta['input_scale'], np.float64).reshape(2)
+            ck = ck / size * scale + center - 0.5 * scale  # as add_pred_to_datasample
+            ck[cscore[b].cpu().numpy() == float('-inf')] = np.nan  # padding
+            p.refine_candidates = cand[b:b + 1]
+            p.refine_candidate_scores = cscore[b:b + 1]
+            p.refine_candidate_keypoints = ck[None].astype(np.float32)
+            p.refine_features = refine_f[b:b + 1]
+            p.refine_match_features = match_f[b:b + 1]
+
     # ------------------------------------------------------------------ predict
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """MMPose's top-down prediction plus ``pred_instances.keypoint_features`` and
@@ -391,12 +472,15 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         if inputs.dim() != 4:
             raise ValueError(f'TKMRNet.predict takes single frames (B, 3, H, W), got '
                              f'{tuple(inputs.shape)}')
+        refine = self.test_cfg.get('refine', None)
+        # refinement samples the candidates on the heatmaps the codec decodes
+        test_cfg = self.test_cfg if refine is None else dict(self.test_cfg, output_heatmaps=True)
         feats = self.extract_feat(inputs)
         if self.test_cfg.get('flip_test', False):
             preds = self.head.predict([feats, self.extract_feat(inputs.flip(-1))], data_samples,
-                                      test_cfg=self.test_cfg)
+                                      test_cfg=test_cfg)
         else:
-            preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+            preds = self.head.predict(feats, data_samples, test_cfg=test_cfg)
         pred_instances, pred_fields = preds if isinstance(preds, tuple) else (preds, None)
         F_maps = self.matching_head(feats)  # (B, C, h, w)
         h, w = F_maps.shape[-2:]
@@ -418,6 +502,11 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         for p, n in zip(pred_instances, counts):
             p.keypoint_features = kf[start:start + n]
             start += n
+        if refine is not None:
+            heatmaps = torch.stack([f.heatmaps for f in pred_fields]).to(F_maps.device)
+            self._add_refinement_inputs(feats, F_maps, heatmaps, pred_instances, data_samples)
+            if not self.test_cfg.get('output_heatmaps', False):
+                pred_fields = None
         results = self.add_pred_to_datasample(pred_instances, pred_fields, data_samples)
         for ds in results:
             ds.pred_pairwise = dict(

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
+    'candidate_subpixel_offsets',
     'heatmap_candidates', 'gather_location_features', 'keypoint_location_sets', 'KeypointPairs',
     'sample_keypoint_pairs', 'temporal_context_aggregation', 'rescore_candidates',
     'candidate_heatmap_targets', 'select_refined_keypoints'
@@ -93,6 +94,48 @@ def heatmap_candidates(heatmaps, num_candidates: int = 16, nms_kernel: int = 5):
     loc = loc.reshape(lead + (n, 2))
     sc = sc.reshape(lead + (n, )).to(hm.dtype)
     return (loc.numpy(), sc.numpy()) if is_np else (loc, sc)
+
+
+def candidate_subpixel_offsets(heatmaps, locations):
+    """MMPose's quarter-pixel shift of heatmap maxima, for many candidates at once.
+
+    The vectorised equivalent of :func:`mmpose.codecs.utils.refine_keypoints` (the
+    ``MSRAHeatmap`` decoder's last step: move ``0.25`` px from the maximum towards the larger
+    neighbour, along ``x`` when ``1 < x < W - 1``, along ``y`` when ``1 < y < H - 1``, the same
+    conditions), applied to every candidate of every joint so that a refined keypoint
+    (:class:`~mmpose_track.models.heads.DelayedKeypointRefiner`) is placed as the codec places
+    the arg-max. MMPose's function loops over people and joints in Python; this one is one
+    gather (tested equal to it).
+
+    Args:
+        heatmaps (Tensor): ``(B, K, H, W)``.
+        locations (Tensor): ``(B, K, n, 2)`` int ``(x, y)`` heatmap pixels (``(-1, -1)``:
+            padding, offset 0).
+
+    Returns:
+        Tensor: ``(B, K, n, 2)`` float offsets in ``{-0.25, 0, 0.25}``, add them to the
+        locations.
+    """
+    if not isinstance(heatmaps, Tensor) or heatmaps.dim() != 4:
+        raise ValueError(f'candidate_subpixel_offsets: heatmaps must be a (B, K, H, W) tensor, '
+                         f'got {_shape(heatmaps)}')
+    loc = torch.as_tensor(locations, device=heatmaps.device).long()
+    B, K, H, W = heatmaps.shape
+    if loc.dim() != 4 or tuple(loc.shape[:2]) != (B, K) or loc.shape[-1] != 2:
+        raise ValueError(f'candidate_subpixel_offsets: locations must be (B={B}, K={K}, n, 2), '
+                         f'got {_shape(loc)}')
+    flat = heatmaps.reshape(B, K, H * W).float()
+    x, y = loc[..., 0], loc[..., 1]
+
+    def at(xx: Tensor, yy: Tensor) -> Tensor:
+        idx = (yy.clamp(0, H - 1) * W + xx.clamp(0, W - 1)).reshape(B, K, -1)
+        return torch.gather(flat, 2, idx).reshape(xx.shape)
+
+    dx = torch.where((x > 1) & (x < W - 1) & (y > 0) & (y < H), at(x + 1, y) - at(x - 1, y),
+                     torch.zeros((), device=flat.device))
+    dy = torch.where((y > 1) & (y < H - 1) & (x > 0) & (x < W), at(x, y + 1) - at(x, y - 1),
+                     torch.zeros((), device=flat.device))
+    return torch.stack([dx.sign(), dy.sign()], -1) * 0.25
 
 
 def gather_location_features(feature_maps: Tensor, locations) -> Tensor:
