@@ -1,9 +1,14 @@
 # TKMRNet stage 2 on HRNet-W48 = Table 4 row N4 (PoseTrack18: pNMS, TKM, no refinement at test).
 # The ResNet-152 stage 2 with the HRNet-W48 stage-1 network: the stride-4 HRNet map needs no
 # upsampling in the matching module (num_deconvs=0) nor in the refinement module.
+# Person boxes: Table 4's detector, Faster R-CNN ResNeXt-101 + DCN
+# (configs/detectors/faster-rcnn_x101-32x4d-dconv-c3-c5_fpn_person_posetrack18.py).
 _base_ = ['./tkmrnet-s2_res152_posetrack18-384x288.py']
 
 load_from = 'work_dirs/tkmrnet-s1_hrnet-w48_posetrack18-384x288/epoch_20.pth'
+val_det_file = 'annotations/posetrack18_val_faster-rcnn-x101-dcn_human_detections.json'
+val_dataloader = dict(dataset=dict(bbox_file=_base_.data_root + val_det_file))
+test_dataloader = val_dataloader
 
 model = dict(
     backbone=dict(

@@ -1,14 +1,18 @@
 # TKMRNet stage 2 on ResNet-152 = Table 3 row M5 (pNMS, TKM similarity, no refinement at test time;
-# the refinement module is trained here but the estimator does not yet apply it in predict).
+# the refinement module is trained here and applied by rows M7 / M8: test_cfg.refine).
 # Loads stage 1, freezes backbone + keypoint head (BN in eval) and trains the temporal keypoint
 # matching module (Sec. 3.2) and the refinement module (Sec. 3.3) on clips of 2 tau + 1 = 11
 # frames (tau = 5) around each labeled person: SGD, 9 epochs, lr 1e-4, x0.1 at epoch 7 (Sec. 4.2).
 # The Table 3 / Table 4 rows (tkmrnet-t3m*, tkmrnet-t4n*) are children of this file and of the
-# HRNet-W48 stage 2. Pairs of different ids come from the other clips of the same video in a
+# HRNet stage 2s. Pairs of different ids come from the other clips of the same video in a
 # batch (TKMRNet.loss); the paper gives no batch size.
+# Person boxes at test time: Table 3 M1-M7's detector, Faster R-CNN R101-FPN + DCN
+# (configs/detectors/faster-rcnn_r101-dconv-c3-c5_fpn_person_posetrack18.py), its val boxes written
+# by `python tools/detect_people.py <detector config> <checkpoint> --out <val_det_file>`.
 _base_ = ['./tkmrnet-s1_res152_posetrack18-384x288.py']
 
 tau = 5
+val_det_file = 'annotations/posetrack18_val_faster-rcnn-r101-dcn_human_detections.json'
 load_from = 'work_dirs/tkmrnet-s1_res152_posetrack18-384x288/epoch_20.pth'
 
 train_cfg = dict(max_epochs=9, val_interval=9)
@@ -70,3 +74,5 @@ train_dataloader = dict(
     batch_size=8,
     dataset=dict(type='PoseTrack18ClipDataset', clip_len=2 * tau + 1, enlarge=1.25,
                  pipeline=clip_train_pipeline))
+val_dataloader = dict(dataset=dict(bbox_file=_base_.data_root + val_det_file))
+test_dataloader = val_dataloader

@@ -46,7 +46,9 @@ def _diff(child, parent):
 
 
 def test_counts():
-    assert len(FULL) == 12 and len(TINY) == 6
+    # stage 1 x3, stage 2 x3 (ResNet-152 = M5, HRNet-W48 = N4, HRNet-W32), M1-M4, M6-M9,
+    # N1-N3, N5-N6; tiny: both stage-1 / stage-2 chains, M1-M4, M6-M7, N1-N3, N5-N6
+    assert len(FULL) == 19 and len(TINY) == 15
 
 
 @pytest.mark.parametrize('path', FULL + TINY, ids=osp.basename)
@@ -65,7 +67,17 @@ def test_tiny_inherits_full(path):
     assert bases[1].endswith('_base_/tiny/tkmrnet_synthetic.py')
     cfg = Config.fromfile(path)
     assert cfg.train_dataloader.dataset.generate_if_missing == dict(seed=0)
-    assert cfg.model.backbone.depth == 18
+    full = Config.fromfile(bases[0])
+    assert cfg.model.backbone.type == full.model.backbone.type
+    if cfg.model.backbone.type == 'HRNet':
+        assert cfg.model.backbone.extra.stage4.num_channels == (16, 32, 64, 128)
+    else:
+        assert cfg.model.backbone.depth == 18
+    # the row's switches survive the tiny parts
+    for key in ('refine_context', 'matching_head.mode', 'test_cfg.refine'):
+        assert _flat(cfg.model.to_dict()).get(key) == _flat(full.model.to_dict()).get(key)
+    assert cfg.test_cfg.get('nms') == full.test_cfg.get('nms')
+    assert cfg.test_cfg.tracker == full.test_cfg.tracker
 
 
 def test_paper_settings():
@@ -108,6 +120,20 @@ ROWS = [
      {'val_cfg.nms.type', 'test_cfg.nms.type', 'val_cfg.nms.thr', 'test_cfg.nms.thr',
       'val_cfg.nms.frac_thr', 'test_cfg.nms.frac_thr', 'val_cfg.nms.dist_ratio',
       'test_cfg.nms.dist_ratio'}),
+    # refinement: self (a stage 2 of its own) and with temporal context (test-time variants)
+    ('tkmrnet-t3m6_res152-pnms-tkm-selfrefine_posetrack18-384x288', S2R,
+     {'model.refine_context', 'model.test_cfg.refine'}),
+    ('tkmrnet-t3m7_res152-pnms-tkm-refine_posetrack18-384x288', S2R,
+     {'load_from', 'model.test_cfg.refine'}),
+    ('tkmrnet-t3m8_res152-x101det-pnms-tkm-refine_posetrack18-384x288',
+     'tkmrnet-t3m7_res152-pnms-tkm-refine_posetrack18-384x288',
+     {'val_det_file', 'val_dataloader.dataset.bbox_file', 'test_dataloader.dataset.bbox_file'}),
+    ('tkmrnet-t4n5_hrnet-w48-pnms-tkm-selfrefine_posetrack18-384x288', S2H,
+     {'model.refine_context', 'model.test_cfg.refine'}),
+    ('tkmrnet-t4n6_hrnet-w48-pnms-tkm-refine_posetrack18-384x288', S2H,
+     {'load_from', 'model.test_cfg.refine'}),
+    ('tkmrnet-t3m9_hrnet-w32-x101det-pnms-tkm-refine_posetrack18-384x288',
+     'tkmrnet-s2_hrnet-w32_posetrack18-384x288', {'load_from', 'model.test_cfg.refine'}),
 ]
 
 
@@ -151,14 +177,38 @@ def test_load_from_chain(path):
     # stage 2 trains from stage 1's last epoch; test rows evaluate stage 2's
     if src_cfg.model.type == 'TopdownPoseEstimator':
         assert lf.endswith(f'epoch_{src_cfg.train_cfg.max_epochs}.pth')
-        assert '-s2_' in name or '-tbm' in name
+        assert '-s2_' in name or '-tbm' in name or '-selfrefine' in name  # own stage 2s
         # same architecture (the ImageNet init_cfg is irrelevant once load_from is read)
         strip = lambda b: {k: v for k, v in b.items() if k != 'init_cfg'}  # noqa: E731
         assert strip(src_cfg.model.backbone) == strip(cfg.model.backbone)
         assert src_cfg.model.head == cfg.model.head
-    else:
+    else:  # a test-time variant: the same network (test_cfg may switch refinement on)
         assert lf.endswith(f'epoch_{src_cfg.train_cfg.max_epochs}.pth')
-        assert src_cfg.model == cfg.model
+        strip = lambda m: {k: v for k, v in m.items() if k != 'test_cfg'}  # noqa: E731
+        assert strip(src_cfg.model) == strip(cfg.model)
+
+
+def test_detectors_per_table():
+    """M1-M7 on the R101-DCN boxes, M8-M9 and Table 4 on the ResNeXt-101-DCN boxes; both
+    detector configs are MMDet's DCN settings on our person detector."""
+    det = osp.join(ROOT, 'configs', 'detectors')
+    r101 = Config.fromfile(osp.join(det, 'faster-rcnn_r101-dconv-c3-c5_fpn_person_posetrack18.py'))
+    x101 = Config.fromfile(osp.join(det,
+                                    'faster-rcnn_x101-32x4d-dconv-c3-c5_fpn_person_posetrack18.py'))
+    for c in (r101, x101):
+        assert c.model.backbone.stage_with_dcn == (False, True, True, True)
+        assert c.model.backbone.dcn.type == 'DCN'
+        assert c.model.roi_head.bbox_head.num_classes == 1
+    assert r101.model.backbone.type == 'ResNet' and r101.model.backbone.depth == 101
+    assert x101.model.backbone.type == 'ResNeXt' and x101.model.backbone.groups == 32
+    for path in FULL:
+        cfg = Config.fromfile(path)
+        if cfg.model.type != 'TKMRNet':
+            continue
+        name = osp.basename(path)
+        x = 'x101det' in name or 'hrnet' in name
+        assert cfg.test_dataloader.dataset.bbox_file.endswith(
+            f'faster-rcnn-{"x101" if x else "r101"}-dcn_human_detections.json'), name
 
 
 def test_tiny_stage2_one_training_step(tmp_path):

@@ -67,3 +67,21 @@ tiny_val_dataloader = dict(batch_size=32, **tiny_loader,
                            dataset=dict(tiny_dataset, bbox_file=tiny_val_det_file,
                                         pipeline=tiny_val_pipeline))
 tiny_evaluator = dict(gt_dir=tiny_data_root + 'annotations/val/')
+
+# the HRNet rows (Table 4 N1-N6): a four-stage HRNet with 16-128 channels, one module per stage;
+# its stride-4 output is the heatmap resolution (no deconvolutions, as the full HRNet configs)
+tiny_hrnet_model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(num_blocks=(1, ), num_channels=(16, )),
+            stage2=dict(num_blocks=(1, 1), num_channels=(16, 32)),
+            stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(16, 32, 64)),
+            stage4=dict(num_modules=1, num_blocks=(1, 1, 1, 1), num_channels=(16, 32, 64, 128))),
+        init_cfg=None),
+    head=dict(in_channels=16, decoder=tiny_codec),
+    test_cfg=dict(flip_test=False))
+tiny_hrnet_s2_model = dict(
+    tiny_hrnet_model,
+    matching_head=dict(in_channels=16, feat_channels=32, num_convs=1, hidden_channels=32),
+    refine_head=dict(in_channels=16, tau=tiny_tau, num_candidates=8),
+    seed=0)
