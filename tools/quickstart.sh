@@ -19,7 +19,10 @@
 #   MAIN_JOB      pipeline (default) | st-embed: ST-Embed's bottom-up tiny chain (SpatialNet,
 #                 PGG fine-tune, TemporalNet; S1_ITERS overrides stage 1's iterations) tested
 #                 with Table 4's trackers, printed next to the pipeline's rows when they are in
-#                 WORK_DIR | baseline: the earlier job, a tiny top-down heatmap baseline on the
+#                 WORK_DIR | tkmrnet: TKMRNet's tiny two-stage chain (stage 1, stage 2 for
+#                 M5 / M4 TBM / M6 self-refinement) on the tiny detector's boxes (the pipeline
+#                 job's when WORK_DIR has them, else trained here), tested as Table 3's rows
+#                 M1-M7 (cNMS/pNMS, IoU/OKS/TBM/TKM, refinement without/with context) | baseline: the earlier job, a tiny top-down heatmap baseline on the
 #                 set's shipped detections (EPOCHS, default 40, ~4 min)
 #   DET_EPOCHS    detector epochs (default 12)         OGN_EPOCHS  OGN epochs (default 40)
 #   OGN_CFG       pose config (default configs/ogn/tiny/ogn-t1d_res18-tiny_synthetic-128x96.py;
@@ -60,6 +63,34 @@ if [ ! -f "$DATA/annotations/posetrack18_val.json" ]; then
 fi
 DATA_ABS=$(cd "$DATA" && pwd)
 
+# ---------------------------------------------------------------------------- shared parts
+DET_CFG=configs/detectors/tiny/faster-rcnn_tiny_person_synthetic.py
+DET_GBG_CFG=configs/detectors/tiny/faster-rcnn_tiny_person_synthetic_gbg.py
+DET_EPOCHS=${DET_EPOCHS:-12}
+DET_CKPT="$WORK_DIR/detector/epoch_${DET_EPOCHS}.pth"
+BOX_THR=${BOX_THR:-0.5}  # person boxes scored below it are not posed (the files keep all > 0.05)
+milestone() { echo $(( $1 * 3 / 4 > 0 ? $1 * 3 / 4 : 1 )); }  # lr drop at 3/4 of the schedule
+VAL_ANN="$DATA_ABS/annotations/posetrack18_val.json"
+# no validation while training (the test stages score the val videos)
+NO_VAL=(default_hooks.checkpoint.save_best=None)
+DATA_OPTS=()
+if [ "$DATA" != data/synthetic_posetrack18 ]; then  # configs point at the default data root
+  DATA_OPTS=(train_dataloader.dataset.data_root="$DATA_ABS/"
+             val_dataloader.dataset.data_root="$DATA_ABS/"
+             test_dataloader.dataset.data_root="$DATA_ABS/")
+fi
+last_ckpt() { ls "$1"/*.pth | grep -v best | sort -V | tail -n 1; }
+# the tiny person detector (Faster R-CNN R18, from scratch) and its NMS boxes of the val frames
+person_detector() {
+  stage det_train $MIM train mmpose_track "$DET_CFG" --work-dir "$WORK_DIR/detector" --no-validate \
+    --cfg-options train_cfg.max_epochs="$DET_EPOCHS" "${NO_VAL[@]}" \
+    param_scheduler.1.end="$DET_EPOCHS" "param_scheduler.1.milestones=[$(milestone "$DET_EPOCHS")]" \
+    default_hooks.checkpoint.interval="$DET_EPOCHS" \
+    "${DATA_OPTS[@]}"
+  stage detect_nms python tools/detect_people.py "$DET_CFG" "$DET_CKPT" --ann-file "$VAL_ANN" \
+    --out "$WORK_ABS/dets_val_nms.json"
+}
+
 # ---------------------------------------------------------------------------- earlier main job
 if [ "$MAIN_JOB" = baseline ]; then
   CFG=configs/baseline/td-hm_res18-tiny_synthetic-128x96.py
@@ -93,7 +124,6 @@ if [ "$MAIN_JOB" = st-embed ]; then
     test_dataloader.dataset.data_root="$DATA_ABS/" val_evaluator.gt_dir="$DATA_ABS/annotations/val/"
     test_evaluator.gt_dir="$DATA_ABS/annotations/val/")
   ST_OPTS=(default_hooks.checkpoint.save_best=None "${ST_DATA_OPTS[@]}")
-  last_ckpt() { ls "$1"/*.pth | grep -v best | sort -V | tail -n 1; }
   stage st_embed_s1 $MIM train mmpose_track "$S1_CFG" --work-dir "$STW/s1" --no-validate \
     --cfg-options "${ST_OPTS[@]}" ${S1_ITERS:+train_cfg.max_iters=$S1_ITERS}
   stage st_embed_s2 $MIM train mmpose_track "$S2_CFG" --work-dir "$STW/s2" --no-validate \
@@ -137,39 +167,75 @@ print(f'Prediction files: {work}/preds_st-embed-full/')
 PY
   exit 0
 fi
+# ---------------------------------------------------------------------------- TKMRNet (top-down)
+if [ "$MAIN_JOB" = tkmrnet ]; then
+  # the tiny chain of configs/tkmrnet/tiny on the tiny detector's boxes: stage 1 (single frame),
+  # stage 2 = M5 (matching + refinement on clips, stage 1 frozen), the stage 2s of their own of
+  # M4 (TBM) and M6 (self-refinement); then Table 3's rows M1-M7 in the tracking loop
+  TK=configs/tkmrnet/tiny
+  TKW="$WORK_ABS/tkmrnet"
+  if [ -f "$WORK_ABS/dets_val_nms.json" ]; then  # the pipeline job ran in this WORK_DIR
+    echo "=== reusing the tiny detector's boxes $WORK_ABS/dets_val_nms.json"
+  else
+    person_detector
+  fi
+  TK_TRAIN=("${NO_VAL[@]}" "${DATA_OPTS[@]}")
+  stage tkmrnet_s1 $MIM train mmpose_track "$TK/tkmrnet-s1_res18-tiny_synthetic-128x96.py" \
+    --work-dir "$TKW/s1" --no-validate --cfg-options "${TK_TRAIN[@]}"
+  S1_CKPT=$(last_ckpt "$TKW/s1")
+  declare -A TK_CFG=(
+    [m1]=tkmrnet-t3m1_res18-tiny-cnms-iou [m2]=tkmrnet-t3m2_res18-tiny-pnms-iou
+    [m3]=tkmrnet-t3m3_res18-tiny-pnms-oks [m4]=tkmrnet-t3m4_res18-tiny-pnms-tbm
+    [m5]=tkmrnet-s2_res18-tiny [m6]=tkmrnet-t3m6_res18-tiny-pnms-tkm-selfrefine
+    [m7]=tkmrnet-t3m7_res18-tiny-pnms-tkm-refine)
+  declare -A TK_CKPT_OF=([m1]=m5 [m2]=m5 [m3]=m5 [m4]=m4 [m5]=m5 [m6]=m6 [m7]=m5)
+  for s2 in m5 m4 m6; do  # the stage 2s
+    stage "tkmrnet_s2_$s2" $MIM train mmpose_track "$TK/${TK_CFG[$s2]}_synthetic-128x96.py" \
+      --work-dir "$TKW/s2_$s2" --no-validate --cfg-options load_from="$S1_CKPT" "${TK_TRAIN[@]}"
+  done
+  ROWS=(m1 m2 m3 m4 m5 m6 m7)
+  for row in "${ROWS[@]}"; do
+    stage "tkmrnet_test_$row" $MIM test mmpose_track "$TK/${TK_CFG[$row]}_synthetic-128x96.py" \
+      --checkpoint "$(last_ckpt "$TKW/s2_${TK_CKPT_OF[$row]}")" --work-dir "$TKW/test" \
+      --out "$WORK_ABS/metrics_tkmrnet-$row.json" \
+      --cfg-options test_dataloader.dataset.bbox_file="$WORK_ABS/dets_val_nms.json" \
+      test_dataloader.dataset.filter_cfg.bbox_score_thr="$BOX_THR" \
+      test_evaluator.gt_dir="$DATA_ABS/annotations/val/" \
+      test_evaluator.out_dir="$WORK_ABS/preds_tkmrnet-$row" "${DATA_OPTS[@]}"
+  done
+  python - "$WORK_ABS" "$TIMES" "$((SECONDS - t_start))" "${ROWS[@]}" <<'PY'
+import json, os.path as osp, sys
+work, times, total, rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+print('\nSynthetic PoseTrack18 val, tiny detector boxes -> tiny TKMRNet (Table 3 rows):')
+print(f'  {"row":4s} {"NMS":5s} {"similarity":10s} {"refine":7s} {"context":7s} '
+      f'{"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s} {"IDSW":>6s}')
+spec = {'m1': ('cNMS', 'IoU', '', ''), 'm2': ('pNMS', 'IoU', '', ''),
+        'm3': ('pNMS', 'OKS', '', ''), 'm4': ('pNMS', 'TBM', '', ''),
+        'm5': ('pNMS', 'TKM', '', ''), 'm6': ('pNMS', 'TKM', 'yes', ''),
+        'm7': ('pNMS', 'TKM', 'yes', 'yes')}
+for r in rows:
+    m = json.load(open(osp.join(work, f'metrics_tkmrnet-{r}.json')))
+    vals = ' '.join(f'{m.get(f"posetrack/{k}", float("nan")):6.2f}'
+                    for k in ('AP', 'MOTA', 'MOTP', 'HOTA'))
+    nms, sim, ref, ctx = spec[r]
+    print(f'  {r.upper():4s} {nms:5s} {sim:10s} {ref:7s} {ctx:7s} {vals} '
+          f'{m.get("posetrack/IDSW", float("nan")):6.0f}')
+print('Stage wall times (s): ' + ', '.join(
+    f'{n} {t}' for n, t in (line.split() for line in open(times))) + f'; total {total}')
+print(f'Prediction files: {work}/preds_tkmrnet-m7/')
+PY
+  exit 0
+fi
 [ "$MAIN_JOB" = pipeline ] || {
-  echo "MAIN_JOB must be pipeline, st-embed or baseline, not $MAIN_JOB" >&2; exit 2; }
+  echo "MAIN_JOB must be pipeline, st-embed, tkmrnet or baseline, not $MAIN_JOB" >&2; exit 2; }
 
 # ---------------------------------------------------------------------------- whole pipeline
-DET_CFG=configs/detectors/tiny/faster-rcnn_tiny_person_synthetic.py
-DET_GBG_CFG=configs/detectors/tiny/faster-rcnn_tiny_person_synthetic_gbg.py
 OGN_CFG=${OGN_CFG:-configs/ogn/tiny/ogn-t1d_res18-tiny_synthetic-128x96.py}
-DET_EPOCHS=${DET_EPOCHS:-12}
 OGN_EPOCHS=${OGN_EPOCHS:-40}
-BOX_THR=${BOX_THR:-0.5}  # person boxes scored below it are not posed (the files keep all > 0.05)
-milestone() { echo $(( $1 * 3 / 4 > 0 ? $1 * 3 / 4 : 1 )); }  # lr drop at 3/4 of the schedule
-VAL_ANN="$DATA_ABS/annotations/posetrack18_val.json"
-# no validation while training (the test stages score the val videos)
-NO_VAL=(default_hooks.checkpoint.save_best=None)
-DATA_OPTS=()
-if [ "$DATA" != data/synthetic_posetrack18 ]; then  # configs point at the default data root
-  DATA_OPTS=(train_dataloader.dataset.data_root="$DATA_ABS/"
-             val_dataloader.dataset.data_root="$DATA_ABS/"
-             test_dataloader.dataset.data_root="$DATA_ABS/")
-fi
 
-# 2. person detector
-stage det_train $MIM train mmpose_track "$DET_CFG" --work-dir "$WORK_DIR/detector" --no-validate \
-  --cfg-options train_cfg.max_epochs="$DET_EPOCHS" "${NO_VAL[@]}" \
-  param_scheduler.1.end="$DET_EPOCHS" "param_scheduler.1.milestones=[$(milestone "$DET_EPOCHS")]" \
-  default_hooks.checkpoint.interval="$DET_EPOCHS" \
-  "${DATA_OPTS[@]}"
-DET_CKPT="$WORK_DIR/detector/epoch_${DET_EPOCHS}.pth"
-
-# 3. detections of the val frames
+# 2-3. person detector, detections of the val frames
+person_detector
 VARIANTS=(nms)
-stage detect_nms python tools/detect_people.py "$DET_CFG" "$DET_CKPT" --ann-file "$VAL_ANN" \
-  --out "$WORK_ABS/dets_val_nms.json"
 if [ "${GBG:-1}" = 1 ]; then
   VARIANTS+=(gbg)
   stage detect_gbg python tools/detect_people.py "$DET_GBG_CFG" "$DET_CKPT" --ann-file "$VAL_ANN" \

@@ -5,7 +5,7 @@
 # frames (tau = 5) around each labeled person: SGD, 9 epochs, lr 1e-4, x0.1 at epoch 7 (Sec. 4.2).
 # The Table 3 / Table 4 rows (tkmrnet-t3m*, tkmrnet-t4n*) are children of this file and of the
 # HRNet stage 2s. Pairs of different ids come from the other clips of the same video in a
-# batch (TKMRNet.loss); the paper gives no batch size.
+# batch (TKMRNet.loss, VideoBatchSampler); the paper gives no batch size.
 # Person boxes at test time: Table 3 M1-M7's detector, Faster R-CNN R101-FPN + DCN
 # (configs/detectors/faster-rcnn_r101-dconv-c3-c5_fpn_person_posetrack18.py), its val boxes written
 # by `python tools/detect_people.py <detector config> <checkpoint> --out <val_det_file>`.
@@ -24,7 +24,7 @@ param_scheduler = [
 
 # Eq. 5 on the learned G_k: the model's pred_pairwise callables reach KeypointMatchingTracker;
 # pNMS (Sec. 4.2, Fig. 6): same person when > 50 % of the joint pairs coincide
-tkm_tracker = '{{ fileDirname }}/../trackers/keypoint_matching.py'
+tkm_tracker = '{{ fileDirname }}/../trackers/keypoint_matching_retain5.py'
 pnms = dict(type='pose', frac_thr=0.5, dist_ratio=0.1)
 val_cfg = dict(tracker=tkm_tracker, nms=dict(_delete_=True, **pnms))
 test_cfg = dict(tracker=tkm_tracker, nms=dict(_delete_=True, **pnms))
@@ -70,8 +70,11 @@ clip_train_pipeline = [
     dict(type='ApplyToFrames', transforms=clip_frame_transforms),
     dict(type='PackMultiFramePoseInputs', pack_transformed=True),
 ]
+# batches of one video (VideoBatchSampler): the other people of a video in the batch give the
+# matching module its negatives of different ids (Fig. 4)
 train_dataloader = dict(
     batch_size=8,
+    batch_sampler=dict(type='VideoBatchSampler'),
     dataset=dict(type='PoseTrack18ClipDataset', clip_len=2 * tau + 1, enlarge=1.25,
                  pipeline=clip_train_pipeline))
 val_dataloader = dict(dataset=dict(bbox_file=_base_.data_root + val_det_file))

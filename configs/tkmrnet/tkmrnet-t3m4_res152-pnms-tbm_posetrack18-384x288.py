@@ -9,8 +9,9 @@ _tbm_tracker = dict(
     type='PoseTracker',
     similarity=dict(type='KeypointMatchingSimilarity', iou_thr=0.1),
     assigner=dict(type='HungarianAssigner', match_thr=5.0 / 17),
-    memory=dict(type='TrackMemory', num_frames_retain=1),
+    memory=dict(type='TrackMemory', num_frames_retain=5),  # as the TKM tracker
     reactivate=True,
+    cascade=True,
     min_track_length=1,
     joint_score_thr=0.0)
 val_cfg = dict(tracker=_tbm_tracker)

@@ -76,6 +76,7 @@ def test_metric_gt_dir_any_order(tmp_path, as_element):
     # MOTA (official, last frame of each video left out): video 1: 6 objects; video 2: 6 objects,
     # 1 switch; video 3: frame 0 has no predictions -> poseval's placeholder 1 object, 1 miss, 1 FP
     assert res['posetrack/MOTA'] == pytest.approx(100 * (1 - (1 + 2) / 13))
+    assert res['posetrack/IDSW'] == 15  # that switch, counted on each of the 15 joint tracks
     # every joint is found / tracked alike, so each group equals the total
     for g in ('Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl'):
         assert res[f'posetrack/AP_{g}'] == pytest.approx(100 * 16 / 18)

@@ -154,6 +154,35 @@ def test_pair_sampling_ratio_and_labels_on_real_video(real_video):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize('frac', [0.5, 1.0])
+def test_pair_sampling_ground_truth_negative_share(real_video, frac):
+    """gt_negative_frac: that share of the negatives are ground-truth pairs of different ids
+    (counted independently), the rest drawn as before; 1 : 4 and the labels unchanged."""
+    tau = 5
+    fr, tid, kps = _load_video(real_video, frames=set(range(0, 11)))
+    cand, _ = heatmap_candidates(_heatmaps_with_distractor(kps), num_candidates=4, nms_kernel=5)
+    locs, valid = keypoint_location_sets(kps, cand, (HM_W, HM_H))
+    pairs = sample_keypoint_pairs(fr, tid, kps, cand, (HM_W, HM_H), np.random.default_rng(1),
+                                  tau=tau, max_positives=200, gt_negative_frac=frac)
+    lab = pairs.label
+    assert (lab == 1).sum() == 200 and (lab == 0).sum() == 800
+    _reference_labels(pairs, fr, tid, locs, valid, tau, 2.0)
+    neg = lab == 0
+    gt_gt = neg & (pairs.slot_a == 0) & (pairs.slot_b == 0)
+    assert (tid[pairs.person_a[gt_gt]] != tid[pairs.person_b[gt_gt]]).all()
+    # available ground-truth negatives, by a loop over the person pairs of the window
+    avail = sum(int((valid[a, :, 0] & valid[b, :, 0]).sum())
+                for a in range(len(fr)) for b in range(len(fr))
+                if tid[a] != tid[b] and (fr[a] > fr[b] or (fr[a] == fr[b] and a > b))
+                and fr[a] - fr[b] <= tau)
+    assert gt_gt.sum() == min(avail, round(frac * 800))
+    key = np.stack([pairs.person_a, pairs.person_b, pairs.joint, pairs.slot_a, pairs.slot_b], 1)
+    assert len(np.unique(key, axis=0)) == len(key)
+    with pytest.raises(ValueError, match='gt_negative_frac'):
+        sample_keypoint_pairs(fr, tid, kps, cand, (HM_W, HM_H), np.random.default_rng(1),
+                              gt_negative_frac=1.5)
+
+
 def test_pair_sampling_small_window_enumerated_and_capped(real_video):
     fr, tid, kps = _load_video(real_video, frames={3, 4, 9})
     cand, _ = heatmap_candidates(_heatmaps_with_distractor(kps), num_candidates=2, nms_kernel=5)

@@ -99,7 +99,15 @@ def test_paper_settings():
     assert s2.train_dataloader.dataset.pipeline[-1] == dict(type='PackMultiFramePoseInputs',
                                                             pack_transformed=True)
     assert s2.test_cfg.nms == dict(type='pose', frac_thr=0.5, dist_ratio=0.1)
-    assert s2.test_cfg.tracker.endswith('trackers/keypoint_matching.py')
+    assert s2.test_cfg.tracker.endswith('trackers/keypoint_matching_retain5.py')
+    # the same track memory as the IoU / OKS rows: the rows differ in the similarity only
+    trackers = osp.join(ROOT, 'configs', 'trackers')
+    tkm = Config.fromfile(s2.test_cfg.tracker).tracker
+    for other in ('iou_hungarian.py', 'oks_hungarian.py'):
+        o = Config.fromfile(osp.join(trackers, other)).tracker
+        assert (tkm.memory, tkm.cascade, tkm.reactivate) == (o.memory, o.cascade, o.reactivate)
+    tbm = _cfg('tkmrnet-t3m4_res152-pnms-tbm_posetrack18-384x288').test_cfg.tracker
+    assert (tbm.memory, tbm.cascade) == (tkm.memory, tkm.cascade)
     h = _cfg(S2H)
     assert h.model.backbone.type == 'HRNet' and h.model.matching_head.num_deconvs == 0
     assert h.model.backbone.extra.stage4.num_channels == (48, 96, 192, 384)

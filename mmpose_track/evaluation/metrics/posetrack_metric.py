@@ -219,4 +219,7 @@ class PoseTrackMetric(BaseMetric):
             if k in res:
                 for g in GROUP_NAMES[:-1]:
                     metrics[f'{k}_{g}'] = res[k][g]
+        # identity switches of MOTA's counts, summed over the joints (poseval counts them per
+        # joint track; it prints only MOTA)
+        metrics['IDSW'] = float(sum(res['counts']['num_switches']))
         return metrics

@@ -25,8 +25,9 @@ single person crops ``(B, 3, H, W)``; every frame of every sample is one *person
   ground truth + ``n`` local maxima of the frozen head's heatmaps (ids = track ids; positives : 
   negatives = 1 : 4, pairs within ``tau`` frames). ``PoseTrack18ClipDataset`` packs one person
   tube per sample, so the *other ids* of a video come from the other samples of the batch from
-  the same video (a sampler that groups a batch by video gives more of them; a batch with one
-  person per video trains on same-id pairs only: the GT pair positive, its candidates negative).
+  the same video (:class:`~mmpose_track.datasets.samplers.VideoBatchSampler` fills each batch
+  from one video, as the stage-2 configs do; a batch with one person per video trains on same-id
+  pairs only: the GT pair positive, its candidates negative).
   Border frames duplicated by the clip (same frame, same track) count once. Logits
   :meth:`KeypointMatchingHead.pair_logits`, loss :meth:`KeypointMatchingHead.loss`.
 - refinement loss (Sec. 3.3): on the key frame of each clip, the candidates are
@@ -115,6 +116,8 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         max_positives (int, optional): cap on the positive pairs per video group.
         ignore_radius (float): see :func:`sample_keypoint_pairs`.
         seed (int, optional): seed of the pair sampler's ``numpy.random.Generator``.
+        gt_negative_frac (float): share of the negative pairs taken from the ground-truth
+            keypoints of different ids (see :func:`sample_keypoint_pairs`; 0: uniform).
         refine_context (bool): train the refinement module with the clip as temporal context
             (Eq. 6, M7); False trains it on the key frame alone (self-refinement, M6).
 
@@ -141,7 +144,8 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
                  max_positives: Optional[int] = None,
                  ignore_radius: float = 2.0,
                  seed: Optional[int] = None,
-                 refine_context: bool = True):
+                 refine_context: bool = True,
+                 gt_negative_frac: float = 0.0):
         super().__init__(backbone=backbone, neck=neck, head=head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
@@ -161,6 +165,7 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         self.ignore_radius = float(ignore_radius)
         self._rng = np.random.default_rng(seed)
         self.refine_context = bool(refine_context)
+        self.gt_negative_frac = float(gt_negative_frac)
         mode = self.test_cfg.get('refine', None)
         if mode not in _REFINE_MODES:
             raise ValueError(f"TKMRNet: test_cfg.refine must be one of {_REFINE_MODES}, got "
@@ -294,7 +299,8 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
             pr = sample_keypoint_pairs(ex['frame'][idx], ex['track'][idx], gt, cand, heatmap_wh,
                                        self._rng, tau=self.tau, neg_per_pos=self.neg_per_pos,
                                        max_positives=self.max_positives,
-                                       ignore_radius=self.ignore_radius)
+                                       ignore_radius=self.ignore_radius,
+                                       gt_negative_frac=self.gt_negative_frac)
             pa.append(idx[pr.person_a])
             pb.append(idx[pr.person_b])
             joint.append(pr.joint)

@@ -245,7 +245,8 @@ def sample_keypoint_pairs(frame_ids,
                           neg_per_pos: int = 4,
                           max_positives: Optional[int] = None,
                           ignore_radius: float = 2.0,
-                          same_frame: bool = True) -> KeypointPairs:
+                          same_frame: bool = True,
+                          gt_negative_frac: float = 0.0) -> KeypointPairs:
     """Keypoint pair sampling for the K matching classifiers ``G_k`` (Sec. 3.2, Fig. 4).
 
     Person pairs ``(a, b)``, ``a != b``, of one video with ``|frame_a − frame_b| <= tau``
@@ -280,6 +281,13 @@ def sample_keypoint_pairs(frame_ids,
         max_positives: cap on the positives (None: all).
         ignore_radius: see above, heatmap pixels (< 0: ignore nothing).
         same_frame: also pair different people of the same frame (pure negatives).
+        gt_negative_frac: the share of the negatives drawn from the ground-truth pairs of
+            different ids (Fig. 4's green lines between blue circles), the rest uniformly from
+            the other negatives (more ground-truth pairs when those run short). Our addition
+            (0: the uniform
+            draw): the uniform draw picks a ground-truth pair once in ``(1 + n)^2`` and mostly
+            teaches "keypoint vs. background candidate", while the tracker compares people at
+            their keypoints, i.e. exactly these pairs.
 
     Returns:
         :class:`KeypointPairs`, positives first. Without any positive (a video of one frame, a
@@ -352,7 +360,22 @@ def sample_keypoint_pairs(frame_ids,
     sel = rng.choice(n_pos_all, size=n_pos, replace=False) if n_pos < n_pos_all \
         else np.arange(n_pos_all)
     sel = np.sort(sel)
-    neg = found[:neg_per_pos * n_pos]
+    n_neg = neg_per_pos * n_pos
+    if not 0.0 <= float(gt_negative_frac) <= 1.0:
+        raise ValueError(f'{fn}: gt_negative_frac must be in [0, 1], got {gt_negative_frac}')
+    if gt_negative_frac > 0:
+        # every ground-truth pair of different ids (slots (0, 0)), in random order
+        hq, hk = np.nonzero(~same[:, None] & valid[ia, :, 0] & valid[ib, :, 0])
+        hard = rng.permutation(np.ravel_multi_index(
+            (hq, hk, np.zeros_like(hq), np.zeros_like(hq)), (len(ia), K, S, S)))
+        n_hard = min(len(hard), int(round(float(gt_negative_frac) * n_neg)))
+        fsa, fsb = np.unravel_index(found, (len(ia), K, S, S))[2:]
+        rest = found[(fsa != 0) | (fsb != 0)][:n_neg - n_hard]
+        # too few other negatives: more ground-truth pairs (enough exist: found <= both)
+        n_hard = n_neg - len(rest)
+        neg = np.concatenate([hard[:n_hard], rest]).astype(np.int64)
+    else:
+        neg = found[:n_neg]
     nq, nk, nsa, nsb = np.unravel_index(neg, (len(ia), K, S, S))
     q = np.concatenate([pp[sel], nq])
     k = np.concatenate([pk[sel], nk]).astype(np.int64)
