@@ -19,10 +19,12 @@
 #   MAIN_JOB      pipeline (default) | st-embed: ST-Embed's bottom-up tiny chain (SpatialNet,
 #                 PGG fine-tune, TemporalNet; S1_ITERS overrides stage 1's iterations) tested
 #                 with Table 4's trackers, printed next to the pipeline's rows when they are in
-#                 WORK_DIR | tkmrnet: TKMRNet's tiny two-stage chain (stage 1, stage 2 for
-#                 M5 / M4 TBM / M6 self-refinement) on the tiny detector's boxes (the pipeline
-#                 job's when WORK_DIR has them, else trained here), tested as Table 3's rows
-#                 M1-M7 (cNMS/pNMS, IoU/OKS/TBM/TKM, refinement without/with context) | baseline: the earlier job, a tiny top-down heatmap baseline on the
+#                 WORK_DIR | tkmrnet: TKMRNet's tiny two-stage chain on the tiny detector's
+#                 boxes (the pipeline job's when WORK_DIR has them, else trained here), tested as
+#                 Table 3's rows TK_ROWS (default "m1 m2 m3 m5 m7": cNMS/pNMS, IoU/OKS/TKM, TKM
+#                 with refinement in temporal context; m4 TBM and m6 self-refinement train a
+#                 stage 2 of their own each; TK_S1_EPOCHS, TK_S2_EPOCHS override the schedules)
+#                 | baseline: the earlier job, a tiny top-down heatmap baseline on the
 #                 set's shipped detections (EPOCHS, default 40, ~4 min)
 #   DET_EPOCHS    detector epochs (default 12)         OGN_EPOCHS  OGN epochs (default 40)
 #   OGN_CFG       pose config (default configs/ogn/tiny/ogn-t1d_res18-tiny_synthetic-128x96.py;
@@ -170,10 +172,23 @@ fi
 # ---------------------------------------------------------------------------- TKMRNet (top-down)
 if [ "$MAIN_JOB" = tkmrnet ]; then
   # the tiny chain of configs/tkmrnet/tiny on the tiny detector's boxes: stage 1 (single frame),
-  # stage 2 = M5 (matching + refinement on clips, stage 1 frozen), the stage 2s of their own of
-  # M4 (TBM) and M6 (self-refinement); then Table 3's rows M1-M7 in the tracking loop
+  # stage 2 = M5 (matching + refinement on clips, stage 1 frozen; also the weights of M1-M3, M7)
+  # and, for rows M4 (TBM) / M6 (self-refinement), their own stage 2s; then Table 3's rows in the
+  # tracking loop, and the identity switches of the crossing pairs
   TK=configs/tkmrnet/tiny
   TKW="$WORK_ABS/tkmrnet"
+  read -r -a ROWS <<< "${TK_ROWS:-m1 m2 m3 m5 m7}"
+  read -r -a GT_ROWS <<< "${TK_GT_ROWS-m3 m5 m7}"  # also on ground-truth boxes ('': none)
+  declare -A TK_CFG=(
+    [m1]=tkmrnet-t3m1_res18-tiny-cnms-iou [m2]=tkmrnet-t3m2_res18-tiny-pnms-iou
+    [m3]=tkmrnet-t3m3_res18-tiny-pnms-oks [m4]=tkmrnet-t3m4_res18-tiny-pnms-tbm
+    [m5]=tkmrnet-s2_res18-tiny [m6]=tkmrnet-t3m6_res18-tiny-pnms-tkm-selfrefine
+    [m7]=tkmrnet-t3m7_res18-tiny-pnms-tkm-refine)
+  declare -A TK_CKPT_OF=([m1]=m5 [m2]=m5 [m3]=m5 [m4]=m4 [m5]=m5 [m6]=m6 [m7]=m5)
+  for row in "${ROWS[@]}" "${GT_ROWS[@]}"; do
+    [ -n "${TK_CFG[$row]:-}" ] || {
+      echo "TK_ROWS / TK_GT_ROWS: unknown row $row (m1-m7)" >&2; exit 2; }
+  done
   if [ -f "$WORK_ABS/dets_val_nms.json" ]; then  # the pipeline job ran in this WORK_DIR
     echo "=== reusing the tiny detector's boxes $WORK_ABS/dets_val_nms.json"
   else
@@ -181,48 +196,68 @@ if [ "$MAIN_JOB" = tkmrnet ]; then
   fi
   TK_TRAIN=("${NO_VAL[@]}" "${DATA_OPTS[@]}")
   stage tkmrnet_s1 $MIM train mmpose_track "$TK/tkmrnet-s1_res18-tiny_synthetic-128x96.py" \
-    --work-dir "$TKW/s1" --no-validate --cfg-options "${TK_TRAIN[@]}"
+    --work-dir "$TKW/s1" --no-validate \
+    --cfg-options "${TK_TRAIN[@]}" ${TK_S1_EPOCHS:+train_cfg.max_epochs=$TK_S1_EPOCHS}
   S1_CKPT=$(last_ckpt "$TKW/s1")
-  declare -A TK_CFG=(
-    [m1]=tkmrnet-t3m1_res18-tiny-cnms-iou [m2]=tkmrnet-t3m2_res18-tiny-pnms-iou
-    [m3]=tkmrnet-t3m3_res18-tiny-pnms-oks [m4]=tkmrnet-t3m4_res18-tiny-pnms-tbm
-    [m5]=tkmrnet-s2_res18-tiny [m6]=tkmrnet-t3m6_res18-tiny-pnms-tkm-selfrefine
-    [m7]=tkmrnet-t3m7_res18-tiny-pnms-tkm-refine)
-  declare -A TK_CKPT_OF=([m1]=m5 [m2]=m5 [m3]=m5 [m4]=m4 [m5]=m5 [m6]=m6 [m7]=m5)
-  for s2 in m5 m4 m6; do  # the stage 2s
+  for s2 in m5 m4 m6; do  # the stage 2s the rows need
+    need=0
+    for r in "${ROWS[@]}" "${GT_ROWS[@]}"; do [ "${TK_CKPT_OF[$r]}" = "$s2" ] && need=1; done
+    [ "$need" = 1 ] || continue
     stage "tkmrnet_s2_$s2" $MIM train mmpose_track "$TK/${TK_CFG[$s2]}_synthetic-128x96.py" \
-      --work-dir "$TKW/s2_$s2" --no-validate --cfg-options load_from="$S1_CKPT" "${TK_TRAIN[@]}"
+      --work-dir "$TKW/s2_$s2" --no-validate --cfg-options load_from="$S1_CKPT" \
+      "${TK_TRAIN[@]}" ${TK_S2_EPOCHS:+train_cfg.max_epochs=$TK_S2_EPOCHS}
   done
-  ROWS=(m1 m2 m3 m4 m5 m6 m7)
-  for row in "${ROWS[@]}"; do
-    stage "tkmrnet_test_$row" $MIM test mmpose_track "$TK/${TK_CFG[$row]}_synthetic-128x96.py" \
-      --checkpoint "$(last_ckpt "$TKW/s2_${TK_CKPT_OF[$row]}")" --work-dir "$TKW/test" \
-      --out "$WORK_ABS/metrics_tkmrnet-$row.json" \
-      --cfg-options test_dataloader.dataset.bbox_file="$WORK_ABS/dets_val_nms.json" \
-      test_dataloader.dataset.filter_cfg.bbox_score_thr="$BOX_THR" \
-      test_evaluator.gt_dir="$DATA_ABS/annotations/val/" \
-      test_evaluator.out_dir="$WORK_ABS/preds_tkmrnet-$row" "${DATA_OPTS[@]}"
+  # the rows on the detector's boxes (tag "det") and on the ground-truth boxes (tag "gt": the
+  # same boxes for every tracker, no detection errors)
+  for tag in det gt; do
+    if [ "$tag" = det ]; then
+      TAG_ROWS=("${ROWS[@]}")
+      BOXES=(test_dataloader.dataset.bbox_file="$WORK_ABS/dets_val_nms.json"
+             test_dataloader.dataset.filter_cfg.bbox_score_thr="$BOX_THR")
+    else
+      TAG_ROWS=("${GT_ROWS[@]}")
+      BOXES=(test_dataloader.dataset.bbox_file=None)
+    fi
+    [ "${#TAG_ROWS[@]}" -gt 0 ] || continue
+    PRED_DIRS=()
+    for row in "${TAG_ROWS[@]}"; do
+      stage "tkmrnet_test_${tag}_$row" $MIM test mmpose_track \
+        "$TK/${TK_CFG[$row]}_synthetic-128x96.py" \
+        --checkpoint "$(last_ckpt "$TKW/s2_${TK_CKPT_OF[$row]}")" --work-dir "$TKW/test" \
+        --out "$WORK_ABS/metrics_tkmrnet-$tag-$row.json" \
+        --cfg-options "${BOXES[@]}" test_evaluator.gt_dir="$DATA_ABS/annotations/val/" \
+        test_evaluator.out_dir="$WORK_ABS/preds_tkmrnet-$tag-$row" "${DATA_OPTS[@]}"
+      PRED_DIRS+=("$WORK_ABS/preds_tkmrnet-$tag-$row")
+    done
+    python tools/analysis_tools/crossing_id_switches.py "$DATA_ABS" "${PRED_DIRS[@]}" \
+      --names "${TAG_ROWS[@]}" --out "$WORK_ABS/crossing_switches_tkmrnet-$tag.json" > /dev/null
   done
-  python - "$WORK_ABS" "$TIMES" "$((SECONDS - t_start))" "${ROWS[@]}" <<'PY'
+  python - "$WORK_ABS" "$TIMES" "$((SECONDS - t_start))" "${ROWS[*]}" "${GT_ROWS[*]}" <<'PY'
 import json, os.path as osp, sys
-work, times, total, rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-print('\nSynthetic PoseTrack18 val, tiny detector boxes -> tiny TKMRNet (Table 3 rows):')
-print(f'  {"row":4s} {"NMS":5s} {"similarity":10s} {"refine":7s} {"context":7s} '
-      f'{"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s} {"IDSW":>6s}')
+work, times, total = sys.argv[1:4]
 spec = {'m1': ('cNMS', 'IoU', '', ''), 'm2': ('pNMS', 'IoU', '', ''),
         'm3': ('pNMS', 'OKS', '', ''), 'm4': ('pNMS', 'TBM', '', ''),
         'm5': ('pNMS', 'TKM', '', ''), 'm6': ('pNMS', 'TKM', 'yes', ''),
         'm7': ('pNMS', 'TKM', 'yes', 'yes')}
-for r in rows:
-    m = json.load(open(osp.join(work, f'metrics_tkmrnet-{r}.json')))
-    vals = ' '.join(f'{m.get(f"posetrack/{k}", float("nan")):6.2f}'
-                    for k in ('AP', 'MOTA', 'MOTP', 'HOTA'))
-    nms, sim, ref, ctx = spec[r]
-    print(f'  {r.upper():4s} {nms:5s} {sim:10s} {ref:7s} {ctx:7s} {vals} '
-          f'{m.get("posetrack/IDSW", float("nan")):6.0f}')
+titles = {'det': "the tiny detector's boxes", 'gt': 'ground-truth boxes (no detection errors)'}
+for tag, rows in zip(('det', 'gt'), (sys.argv[4].split(), sys.argv[5].split())):
+    if not rows:
+        continue
+    cross = json.load(open(osp.join(work, f'crossing_switches_tkmrnet-{tag}.json')))
+    print(f'\nSynthetic PoseTrack18 val, tiny TKMRNet (Table 3 rows) on {titles[tag]}; IDSW: '
+          'identity switches (15 joints summed), all people / the crossing pairs:')
+    print(f'  {"row":4s} {"NMS":5s} {"similarity":10s} {"refine":7s} {"context":7s} '
+          f'{"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s} {"IDSW":>6s} {"cross":>6s}')
+    for i, r in enumerate(rows):
+        m = json.load(open(osp.join(work, f'metrics_tkmrnet-{tag}-{r}.json')))
+        vals = ' '.join(f'{m.get(f"posetrack/{k}", float("nan")):6.2f}'
+                        for k in ('AP', 'MOTA', 'MOTP', 'HOTA'))
+        nms, sim, ref, ctx = spec[r]
+        print(f'  {r.upper():4s} {nms:5s} {sim:10s} {ref:7s} {ctx:7s} {vals} '
+              f'{m.get("posetrack/IDSW", float("nan")):6.0f} {cross["totals"][i]:6d}')
 print('Stage wall times (s): ' + ', '.join(
     f'{n} {t}' for n, t in (line.split() for line in open(times))) + f'; total {total}')
-print(f'Prediction files: {work}/preds_tkmrnet-m7/')
+print(f'Prediction files: {work}/preds_tkmrnet-<det|gt>-<row>/')
 PY
   exit 0
 fi

@@ -114,3 +114,43 @@ def test_quickstart_st_embed_smoke(tmp_path):
         preds = sorted(os.listdir(work / f'preds_st-embed-{row}'))
         assert preds == sorted(os.listdir(data / 'annotations' / 'val'))
     assert 'HE+TIE+PGG (ours)' in log and 'Stage wall times' in log and 'OKS' in log
+
+
+@pytest.mark.slow
+def test_quickstart_tkmrnet_smoke(tmp_path):
+    """MAIN_JOB=tkmrnet end to end (1-epoch detector, stage 1 and stage 2s) on 2+2 videos of 4
+    frames: the stage 2s start from stage 1, the rows read their stage 2's weights, refinement
+    runs in the tracking loop, every row writes metrics and prediction files, and the table
+    lists them with the crossing-pair switches."""
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    env = dict(os.environ, DATA=str(data), WORK_DIR=str(work), MAIN_JOB='tkmrnet',
+               MAX_FRAMES='4', DET_EPOCHS='1', TK_S1_EPOCHS='1', TK_S2_EPOCHS='1',
+               BOX_THR='0.05', TK_ROWS='m3 m5 m6 m7', TK_GT_ROWS='m3 m7', PYTHONPATH=REPO,
+               MIM=f'{sys.executable} -m mim')
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert isinstance(json.load(open(work / 'dets_val_nms.json')), list)  # detector trained
+    s1 = f'load_from={work}/tkmrnet/s1/epoch_1.pth'
+    s2_lines = [ln for ln in log.splitlines() if ln.startswith('=== [tkmrnet_s2_')]
+    assert len(s2_lines) == 2 and all(s1 in ln for ln in s2_lines)  # M5's and M6's
+    assert not osp.exists(work / 'tkmrnet' / 's2_m4')
+    rows = dict(det=['m3', 'm5', 'm6', 'm7'], gt=['m3', 'm7'])
+    for tag, names in rows.items():
+        for row in names:
+            metrics = json.load(open(work / f'metrics_tkmrnet-{tag}-{row}.json'))
+            assert {'posetrack/AP', 'posetrack/MOTA', 'posetrack/HOTA',
+                    'posetrack/IDSW'} <= set(metrics)
+            preds = sorted(os.listdir(work / f'preds_tkmrnet-{tag}-{row}'))
+            assert preds == sorted(os.listdir(data / 'annotations' / 'val'))
+        cross = json.load(open(work / f'crossing_switches_tkmrnet-{tag}.json'))
+        assert cross['names'] == names and len(cross['totals']) == len(names)
+    assert log.count('\n  M7 ') == 2 and log.count('\n  M6 ') == 1
+    assert "on the tiny detector's boxes" in log and 'on ground-truth boxes' in log
+    assert 'Stage wall times' in log and 'tkmrnet_test_gt_m7' in log
+    # an unknown row: one clear line
+    env['TK_ROWS'] = 'm9'
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and 'unknown row m9' in proc.stderr

@@ -2,7 +2,7 @@
 # synthetic PoseTrack18 set (configs/_base_/tiny/tkmrnet_synthetic.py).
 _base_ = ['../tkmrnet-s2_res152_posetrack18-384x288.py', '../../_base_/tiny/tkmrnet_synthetic.py']
 
-load_from = 'work_dirs/tkmrnet-s1_res18-tiny_synthetic-128x96/epoch_20.pth'
+load_from = 'work_dirs/tkmrnet-s1_res18-tiny_synthetic-128x96/epoch_40.pth'
 data_root = _base_.tiny_data_root
 codec = _base_.tiny_codec
 tau = _base_.tiny_tau
