@@ -41,6 +41,7 @@ from mmengine.structures import InstanceData  # noqa: E402
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+from bench_keypoint_matching_tracking import _stats, _sync  # noqa: E402
 from bench_trackers import make_video  # noqa: E402
 
 from mmpose_track.models.heads.keypoint_matching_head import KeypointMatchingHead  # noqa: E402
@@ -50,16 +51,6 @@ from mmpose_track.models.utils.keypoint_matching import (  # noqa: E402
     candidate_subpixel_offsets, gather_location_features, heatmap_candidates)
 
 K, N_CAND, C, TAU, HM_W, HM_H = 17, 16, 256, 5, 72, 96
-
-
-def _sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def _stats(times, warmup):
-    t = np.asarray(times[warmup:]) * 1e3
-    return float(np.median(t)), float(np.percentile(t, 90))
 
 
 def frames_of(video, device, seed=0):

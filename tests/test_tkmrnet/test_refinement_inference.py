@@ -13,8 +13,7 @@ from mmpose.codecs.utils import refine_keypoints
 from mmpose_track.engine.loops import PoseTrackTestLoop
 from mmpose_track.models.heads.keypoint_refinement_head import (INSTANCE_FIELDS,
                                                                 DelayedKeypointRefiner)
-from mmpose_track.models.utils.keypoint_matching import (candidate_subpixel_offsets,
-                                                         heatmap_candidates)
+from mmpose_track.models.utils.keypoint_matching import candidate_subpixel_offsets
 from mmpose_track.tracking.video_stream import VideoTrackingStream
 
 from .test_tkmrnet_estimator import H_HM, H_IN, K, W_HM, W_IN, _frame_sample, _stage1, _tkmrnet

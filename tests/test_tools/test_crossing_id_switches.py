@@ -6,7 +6,6 @@ import os.path as osp
 import sys
 
 import numpy as np
-import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))

@@ -1,6 +1,7 @@
 # Tiny CPU version of tkmrnet-s1_hrnet-w48_posetrack18-384x288.py (TKMRNet stage 1 on HRNet): a
 # four-stage HRNet of 16-128 channels, input 128x96, the synthetic PoseTrack18 set.
-_base_ = ['../tkmrnet-s1_hrnet-w48_posetrack18-384x288.py', '../../_base_/tiny/tkmrnet_synthetic.py']
+_base_ = ['../tkmrnet-s1_hrnet-w48_posetrack18-384x288.py',
+          '../../_base_/tiny/tkmrnet_synthetic.py']
 
 data_root = _base_.tiny_data_root
 codec = _base_.tiny_codec

@@ -1,5 +1,5 @@
-# Tiny CPU version of tkmrnet-s1_res152_posetrack18-384x288.py (TKMRNet stage 1): ResNet-18 with
-# 32 base channels, input 128x96, the synthetic PoseTrack18 set.
+# Tiny CPU version of tkmrnet-s1_res152_posetrack18-384x288.py (TKMRNet stage 1): ResNet-18 with 32
+# base channels, input 128x96, the synthetic PoseTrack18 set.
 _base_ = ['../tkmrnet-s1_res152_posetrack18-384x288.py', '../../_base_/tiny/tkmrnet_synthetic.py']
 
 data_root = _base_.tiny_data_root

@@ -1,6 +1,8 @@
-# Tiny CPU version of tkmrnet-t4n5_hrnet-w48-pnms-tkm-selfrefine_posetrack18-384x288.py: a four-stage HRNet of 16-128 channels, input 128x96, tau = 2, the
-# synthetic PoseTrack18 set (configs/_base_/tiny/tkmrnet_synthetic.py).
-_base_ = ['../tkmrnet-t4n5_hrnet-w48-pnms-tkm-selfrefine_posetrack18-384x288.py', '../../_base_/tiny/tkmrnet_synthetic.py']
+# Tiny CPU version of tkmrnet-t4n5_hrnet-w48-pnms-tkm-selfrefine_posetrack18-384x288.py: a four-
+# stage HRNet of 16-128 channels, input 128x96, tau = 2, the synthetic PoseTrack18 set
+# (configs/_base_/tiny/tkmrnet_synthetic.py).
+_base_ = ['../tkmrnet-t4n5_hrnet-w48-pnms-tkm-selfrefine_posetrack18-384x288.py',
+          '../../_base_/tiny/tkmrnet_synthetic.py']
 
 load_from = 'work_dirs/tkmrnet-s1_hrnet-tiny_synthetic-128x96/epoch_40.pth'
 data_root = _base_.tiny_data_root
