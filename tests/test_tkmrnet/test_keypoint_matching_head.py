@@ -190,13 +190,16 @@ def test_instance_features_tkm_and_tbm():
     fb = tbm.instance_features(fm)  # keypoints not needed
     hand_mean = torch.stack([sum(fm[b, :, y, x] for y in range(3) for x in range(4)) / 12
                              for b in range(2)])
-    torch.testing.assert_close(fb, hand_mean[:, None])
+    mu = hand_mean.mean(1, keepdim=True)
+    var = ((hand_mean - mu)**2).mean(1, keepdim=True)  # biased, as layer norm
+    torch.testing.assert_close(fb, ((hand_mean - mu) / torch.sqrt(var + 1e-5))[:, None])
     with pytest.raises(ValueError, match='needs keypoints'):
         tkm.instance_features(fm)
 
 
 def test_tbm_small_case_by_hand():
-    # TBM: one classifier on the global average of F; C = 2, hidden = 2.
+    # TBM: one classifier on the standardised global average of F; C = 2, hidden = 2: a crop
+    # mean (1, 0) standardises to (1, -1), (0, 1) to (-1, 1) (up to layer norm's eps).
     # h = relu([a0 + b0 - 1, a1 + b1 - 1]); logits (0, 10 (h0 + h1) - 5)
     head = _head(mode='body', in_channels=2, feat_channels=2, hidden_channels=2)
     _set_hand_weights(head,
@@ -208,6 +211,8 @@ def test_tbm_small_case_by_hand():
     maps[1, 1, :2] = 2.0  # person B (crop mean (0, 1))
     maps[2, 0, :, :2] = 2.0  # person A again
     f = head.body_features(maps)
+    torch.testing.assert_close(f[:, 0], torch.tensor([[1.0, -1.0], [-1.0, 1.0], [1.0, -1.0]]),
+                               atol=1e-4, rtol=0)
     sim = head.pairwise_similarity(f, f)
     assert sim.shape == (3, 3, 1)
     hi, lo = 1 / (1 + math.exp(-5.0)), 1 / (1 + math.exp(5.0))
