@@ -7,6 +7,8 @@ PoseTrack18 exporter. ``tools/eval_posetrack.py`` imports it (``mmpose_track`` a
 :mod:`mmpose_track.structures.posetrack18_format`, point-in-polygon in
 :mod:`mmpose_track.structures.polygon`; their names used here are re-exported.
 """
+from .joint_thresholds import (DEFAULT_GRID, fit_joint_thresholds, load_joint_thresholds,
+                               threshold_video)
 from .keypoint_hota import ALPHAS, evaluate_keypoint_hota, keypoint_similarity
 from .posetrack_eval import (GROUP_NAMES, EvalFrame, evaluate_ap, evaluate_mota,
                              evaluate_posetrack, format_table, frame_ap_labels, group_values,
@@ -28,6 +30,7 @@ def evaluate_posetrack_dirs(gt_dir: str, pred_dir: str, strict: bool = False,
 
 
 __all__ = [
+    'DEFAULT_GRID', 'fit_joint_thresholds', 'load_joint_thresholds', 'threshold_video',
     'ALPHAS', 'evaluate_keypoint_hota', 'keypoint_similarity', 'GROUP_NAMES', 'EvalFrame',
     'evaluate_ap', 'evaluate_mota', 'evaluate_posetrack', 'evaluate_posetrack_dirs',
     'format_table', 'frame_ap_labels', 'group_values', 'head_sizes', 'ignored_joints',

@@ -494,6 +494,8 @@ def export_posetrack18(gt_images: Sequence[Mapping[str, Any]],
             Frames without an entry are written empty.
         score_thr: joints with score < thr are written as missing ``(0, 0, 0)`` (papers filter
             low-confidence joints before submission); people left without joints are dropped.
+            One number, or 17 per-joint thresholds in PoseTrack18 COCO order (e.g. fitted by
+            :func:`~mmpose_track.evaluation.functional.fit_joint_thresholds`).
 
     Returns:
         ``{'images', 'annotations', 'categories'}`` (17 PoseTrack18 names, COCO order).
@@ -529,7 +531,11 @@ def export_posetrack18(gt_images: Sequence[Mapping[str, Any]],
                           'missing')
         keep = ~bad
         if score_thr is not None:
-            keep &= s17 >= score_thr
+            thr = np.asarray(score_thr, np.float64)
+            if thr.shape not in ((), (17, )):
+                raise ValueError(f'score_thr must be one number or 17 per-joint thresholds '
+                                 f'(PoseTrack18 COCO order), got shape {thr.shape}')
+            keep &= s17 >= thr
         for p in range(n):
             kk = keep[p]
             if not kk[[0, 1, 2] + list(range(5, 17))].any():

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import warnings
 from collections import OrderedDict, defaultdict
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -62,7 +62,9 @@ class PoseTrackMetric(BaseMetric):
             used and removed.
         strict: corrected counting instead of poseval's quirks (``docs/evaluation.md``).
         score_thr: joints with a score below it are written as missing before evaluation
-            (papers filter low-confidence joints); None keeps all.
+            (papers filter low-confidence joints); None keeps all. One number, 17 per-joint
+            thresholds (PoseTrack18 COCO order), or the path of a JSON file with them (what
+            ``fit_joint_thresholds`` returns, e.g. written by a fitting tool).
         hota: also compute keypoint HOTA / DetA / AssA.
         prefix: key prefix, default ``'posetrack'`` (``posetrack/AP``, ``posetrack/MOTA``, ...).
     """
@@ -74,7 +76,7 @@ class PoseTrackMetric(BaseMetric):
                  out_dir: Optional[str] = None,
                  outfile_prefix: Optional[str] = None,
                  strict: bool = False,
-                 score_thr: Optional[float] = None,
+                 score_thr: Union[None, float, Sequence[float], str] = None,
                  hota: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -87,6 +89,13 @@ class PoseTrackMetric(BaseMetric):
         self.gt_dir = gt_dir
         self.out_dir = out_dir if out_dir is not None else outfile_prefix
         self.strict = strict
+        if isinstance(score_thr, str):
+            from ..functional.joint_thresholds import load_joint_thresholds
+            score_thr = load_joint_thresholds(score_thr)
+        elif score_thr is not None and np.ndim(score_thr) not in (0, 1) or \
+                np.ndim(score_thr) == 1 and len(score_thr) != 17:
+            raise ValueError(f'PoseTrackMetric: score_thr must be a number, 17 per-joint '
+                             f'thresholds or a thresholds file, got {score_thr!r}')
         self.score_thr = score_thr
         self.hota = hota
         self._gt: Optional[Dict[str, dict]] = None
