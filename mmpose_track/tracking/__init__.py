@@ -41,6 +41,7 @@ _EXPORTS = {
     'greedy_box_generation': 'suppression', 'person_scores': 'suppression',
     'suppress_poses': 'suppression',
     'tracklet_similarity': 'clip_merging', 'merge_clip_tracklets': 'clip_merging',
+    'track_video_from_tubes': 'clip_pipeline', 'CLIP_MERGES': 'clip_pipeline',
     'baseline_merge': 'pose_merging', 'mean_shift': 'pose_merging',
     'spatial_temporal_merge': 'pose_merging', 'estimate_head_size': 'pose_merging',
     'cluster_edge_cost': 'pose_merging',
