@@ -99,3 +99,29 @@ def test_bad_input():
         F.fit_joint_thresholds([gt], [])
     with pytest.raises(ValueError, match='grid'):
         F.fit_joint_thresholds([gt], [pr], grid=[])
+
+
+def test_tool_on_prediction_folders(tmp_path, capsys):
+    """tools/analysis_tools/fit_joint_thresholds.py on the hand-made case: the file it writes
+    holds the same thresholds as the function, and a missing folder is one line, exit 2."""
+    import importlib.util
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    spec = importlib.util.spec_from_file_location(
+        'fit_tool', osp.join(root, 'tools', 'analysis_tools', 'fit_joint_thresholds.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    F = load_functional()
+    g, p = _case()
+    for sub, d in (('gt', g), ('pred', p)):
+        (tmp_path / sub).mkdir()
+        json.dump(d, open(tmp_path / sub / '000001_mpii_test.json', 'w'))
+    out = tmp_path / 'thr.json'
+    assert tool.main([str(tmp_path / 'gt'), str(tmp_path / 'pred'), '--out', str(out)]) == 0
+    expect = F.fit_joint_thresholds(*([v] for v in _parse(F, g, p)))
+    assert json.load(open(out))['thresholds'] == expect['thresholds']
+    assert F.load_joint_thresholds(str(out)) == expect['thresholds']
+    capsys.readouterr()
+    assert tool.main([str(tmp_path / 'gt'), str(tmp_path / 'nope'), '--out', str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error:') and 'nope' in err[0]
