@@ -116,13 +116,16 @@ def track_video_from_tubes(frame_ids: Sequence,
         if posed.sum() < max(1, int(min_track_length)):
             continue
         people.append((int(frames[posed][0]), frames[posed], merged[posed]))
+    if not people:
+        return out
     people.sort(key=lambda p: p[0])
-    per_frame: List[list] = [[] for _ in range(num_frames)]
-    for tid, (_, frames, merged) in enumerate(people):
-        for f, pose in zip(frames, merged):
-            per_frame[f].append((tid, pose))
-    for f, lst in enumerate(per_frame):
-        if lst:
-            out[f] = dict(track_ids=np.array([t for t, _ in lst], np.int64),
-                          keypoints=np.stack([p for _, p in lst]))
+    # regroup (track, frame) poses by frame: one stable sort, people stay in track order
+    frame_of = np.concatenate([p[1] for p in people])
+    tid_of = np.concatenate([np.full(len(p[1]), t, np.int64) for t, p in enumerate(people)])
+    poses = np.concatenate([p[2] for p in people])
+    order = np.argsort(frame_of, kind='stable')
+    frame_of, tid_of, poses = frame_of[order], tid_of[order], poses[order]
+    present, starts = np.unique(frame_of, return_index=True)
+    for f, ids, kp in zip(present, np.split(tid_of, starts[1:]), np.split(poses, starts[1:])):
+        out[f] = dict(track_ids=ids, keypoints=kp)
     return out

@@ -1,7 +1,6 @@
 """Clip Tracking configs (configs/clip_tracking/): parsing, inheritance, the paper's settings
 (Sec. 3.1, 4.2), the stage-1 -> stage-2 load_from chain, the per-frame targets of a real synthetic
 tube, and real training steps of the tiny 3D network."""
-import ast
 import copy
 import glob
 import json
@@ -10,6 +9,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from config_helpers import config_bases
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -19,14 +19,6 @@ TINY = sorted(glob.glob(osp.join(CFG, 'tiny', '*.py')))
 S1 = 'clip-s1_hrnet-w48_posetrack18-384x288'
 S2 = 'clip-s2_hrnet3d-w48-t9_posetrack18-384x288'
 TINY_S2 = osp.join(CFG, 'tiny', 'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
-
-
-def _bases(path):
-    for node in ast.parse(open(path).read()).body:
-        if isinstance(node, ast.Assign) and node.targets[0].id == '_base_':
-            return [osp.normpath(osp.join(osp.dirname(path), b))
-                    for b in ast.literal_eval(node.value)]
-    return []
 
 
 def _cfg(name):
@@ -48,7 +40,7 @@ def test_parses(path):
 
 @pytest.mark.parametrize('path', TINY, ids=osp.basename)
 def test_tiny_inherits_full(path):
-    bases = _bases(path)
+    bases = config_bases(path)
     assert osp.dirname(bases[0]) == CFG  # its full parent first
     assert bases[1].endswith('_base_/tiny/clip_tracking_synthetic.py')
     cfg, full = Config.fromfile(path), Config.fromfile(bases[0])

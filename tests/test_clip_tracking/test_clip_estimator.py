@@ -14,18 +14,14 @@ from mmpose_track.models.backbones import TemporalConv2d
 from mmpose_track.models.pose_estimators import ClipTopdownPoseEstimator
 from mmpose_track.structures import PoseTrackDataSample
 
+from .test_hrnet3d import EXTRA as EXTRA_3D
+
 K = 17
 H, W = 128, 96
 CODEC = dict(type='MSRAHeatmap', input_size=(W, H), heatmap_size=(W // 4, H // 4), sigma=2)
-EXTRA = dict(
-    stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ),
-                num_channels=(8, )),
-    stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1),
-                num_channels=(8, 16)),
-    stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1),
-                num_channels=(8, 16, 32)),
-    stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
-                num_channels=(8, 16, 32, 64)))
+# the tiny HRNet of the backbone tests, with one output branch for the heatmap head
+EXTRA = dict(EXTRA_3D, stage4={k: v for k, v in EXTRA_3D['stage4'].items()
+                               if k != 'multiscale_output'})
 # COCO / PoseTrack flip pairs
 FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 

@@ -1,11 +1,11 @@
 """TKMRNet configs (configs/tkmrnet/): parsing, inheritance, ablation deltas, the load_from chain,
 and one real training step of the tiny stage 2 on a synthetic clip batch."""
-import ast
 import glob
 import os.path as osp
 
 import pytest
 import torch
+from config_helpers import config_bases
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -14,15 +14,6 @@ FULL = sorted(glob.glob(osp.join(CFG, '*.py')))
 TINY = sorted(glob.glob(osp.join(CFG, 'tiny', '*.py')))
 S2R = 'tkmrnet-s2_res152_posetrack18-384x288'
 S2H = 'tkmrnet-s2_hrnet-w48_posetrack18-384x288'
-
-
-def _bases(path):
-    """The ``_base_`` list of a config file, read from its source."""
-    for node in ast.parse(open(path).read()).body:
-        if isinstance(node, ast.Assign) and node.targets[0].id == '_base_':
-            return [osp.normpath(osp.join(osp.dirname(path), b))
-                    for b in ast.literal_eval(node.value)]
-    return []
 
 
 def _flat(d, prefix=''):
@@ -62,7 +53,7 @@ def test_parses(path):
 
 @pytest.mark.parametrize('path', TINY, ids=osp.basename)
 def test_tiny_inherits_full(path):
-    bases = _bases(path)
+    bases = config_bases(path)
     assert osp.dirname(bases[0]) == CFG  # its full parent first
     assert bases[1].endswith('_base_/tiny/tkmrnet_synthetic.py')
     cfg = Config.fromfile(path)

@@ -49,10 +49,9 @@ def test_counts_only_the_crossing_pair(tiny_synthetic, tmp_path):
     for name, pred in (('perfect', perfect), ('swapped', swapped)):
         os.makedirs(tmp_path / name)
         json.dump(pred, open(tmp_path / name / (video + '.json'), 'w'))
-    assert tool.crossing_switches(gt_path, str(tmp_path / 'perfect' / (video + '.json')),
-                                  (ta, tb)) == 0
-    assert tool.crossing_switches(gt_path, str(tmp_path / 'swapped' / (video + '.json')),
-                                  (ta, tb)) == expect
+    cut = tool.crossing_ground_truth(gt_path, (ta, tb))
+    assert tool.crossing_switches(cut, str(tmp_path / 'perfect' / (video + '.json'))) == 0
+    assert tool.crossing_switches(cut, str(tmp_path / 'swapped' / (video + '.json'))) == expect
 
 
 def test_missing_prediction_file_is_one_line(tiny_synthetic, tmp_path, capsys):

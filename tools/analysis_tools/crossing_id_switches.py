@@ -44,14 +44,17 @@ def crossing_pairs(data_root: str, split: str) -> list:
     return out
 
 
-def crossing_switches(gt_path: str, pred_path: str, tracks) -> int:
-    """MOTA identity switches (15 joints summed) of the ground-truth ``tracks`` only."""
-    gt = read_json(gt_path, 'ground-truth file')
-    gt = copy.deepcopy(gt)
+def crossing_ground_truth(gt_path: str, tracks):
+    """The ground truth of a video cut down to the crossing ``tracks`` (a ``PoseTrackVideo``)."""
+    gt = copy.deepcopy(read_json(gt_path, 'ground-truth file'))
     gt['annotations'] = [a for a in gt['annotations'] if a.get('track_id') in set(tracks)]
-    name = osp.splitext(osp.basename(gt_path))[0]
-    res = evaluate_posetrack([parse_posetrack18(gt, name, is_gt=True)],
-                             [load_posetrack_file(pred_path, is_gt=False)], hota=False)
+    return parse_posetrack18(gt, osp.splitext(osp.basename(gt_path))[0], is_gt=True)
+
+
+def crossing_switches(gt_video, pred_path: str) -> int:
+    """MOTA identity switches (15 joints summed) of a :func:`crossing_ground_truth` video."""
+    res = evaluate_posetrack([gt_video], [load_posetrack_file(pred_path, is_gt=False)],
+                             hota=False)
     return int(sum(res['counts']['num_switches']))
 
 
@@ -70,9 +73,10 @@ def main(argv=None):
         pairs = crossing_pairs(args.data_root, args.split)
         rows = []
         for video, tracks, alike in pairs:
-            gt_path = osp.join(args.data_root, 'annotations', args.split, video + '.json')
-            rows.append((video, alike, [crossing_switches(gt_path, osp.join(d, video + '.json'),
-                                                          tracks) for d in args.pred_dirs]))
+            gt = crossing_ground_truth(
+                osp.join(args.data_root, 'annotations', args.split, video + '.json'), tracks)
+            rows.append((video, alike, [crossing_switches(gt, osp.join(d, video + '.json'))
+                                        for d in args.pred_dirs]))
     except (OSError, ValueError, PoseTrackFormatError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

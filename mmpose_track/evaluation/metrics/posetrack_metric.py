@@ -92,8 +92,7 @@ class PoseTrackMetric(BaseMetric):
         if isinstance(score_thr, str):
             from ..functional.joint_thresholds import load_joint_thresholds
             score_thr = load_joint_thresholds(score_thr)
-        elif score_thr is not None and np.ndim(score_thr) not in (0, 1) or \
-                np.ndim(score_thr) == 1 and len(score_thr) != 17:
+        elif score_thr is not None and np.shape(score_thr) not in ((), (17, )):
             raise ValueError(f'PoseTrackMetric: score_thr must be a number, 17 per-joint '
                              f'thresholds or a thresholds file, got {score_thr!r}')
         self.score_thr = score_thr

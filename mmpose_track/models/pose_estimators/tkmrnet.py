@@ -441,24 +441,29 @@ class TKMRNet(FrozenBaseMixin, TopdownPoseEstimator):
         refine_f = self.refine_head.candidate_features(H_maps, cand)  # (B, K, n, C)
         match_f = self.matching_head.keypoint_features(F_maps, cand)  # (B, K, n, C_m)
         # image positions: the codec's quarter-pixel shift, its scale to the input, the crop
+        # (add_pred_to_datasample's transform), all people at once
         sub = (cand.to(heatmaps.dtype) + candidate_subpixel_offsets(heatmaps, cand)).cpu()
-        sub = sub.double().numpy()
-        for b, (p, ds) in enumerate(zip(pred_instances, data_samples)):
-            meta = ds.metainfo
-            size = np.asarray(meta['input_size'], np.float64).reshape(2)
-            factor = getattr(self.head.decoder, 'scale_factor', None) if getattr(
-                self.head, 'decoder', None) is not None else None
-            factor = size / np.array([w, h], np.float64) if factor is None else np.asarray(
-                factor, np.float64)
-            ck = sub[b] * factor  # (K, n, 2) input px
-            ck[:, 0] = np.asarray(p.keypoints, np.float64)[0, :, :2]  # the decoded keypoint
-            center = np.asarray(meta['input_center'], np.float64).reshape(2)
-            scale = np.asarray(meta['input_scale'], np.float64).reshape(2)
-            ck = ck / size * scale + center - 0.5 * scale  # as add_pred_to_datasample
-            ck[cscore[b].cpu().numpy() == float('-inf')] = np.nan  # padding
+        meta = [ds.metainfo for ds in data_samples]
+
+        def per_sample(key):  # (B, 1, 1, 2)
+            return np.stack([np.asarray(m[key], np.float64).reshape(2)
+                             for m in meta])[:, None, None]
+
+        size, center, scale = (per_sample(k) for k in ('input_size', 'input_center',
+                                                          'input_scale'))
+        factor = getattr(getattr(self.head, 'decoder', None), 'scale_factor', None)
+        factor = size / np.array([w, h], np.float64) if factor is None else np.asarray(
+            factor, np.float64)
+        ck = sub.double().numpy() * factor  # (B, K, n, 2) input px
+        ck[:, :, 0] = np.concatenate([np.asarray(p.keypoints, np.float64)[:, :, :2]
+                                      for p in pred_instances])  # the decoded keypoints
+        ck = ck / size * scale + center - 0.5 * scale
+        ck[(cscore == float('-inf')).cpu().numpy()] = np.nan  # padding
+        ck = ck.astype(np.float32)
+        for b, p in enumerate(pred_instances):  # one person per sample: slices, no work
             p.refine_candidates = cand[b:b + 1]
             p.refine_candidate_scores = cscore[b:b + 1]
-            p.refine_candidate_keypoints = ck[None].astype(np.float32)
+            p.refine_candidate_keypoints = ck[b:b + 1]
             p.refine_features = refine_f[b:b + 1]
             p.refine_match_features = match_f[b:b + 1]
 
