@@ -1,7 +1,8 @@
 # Clip Tracking Network (Wang et al. 2020), stage 1 of training (Sec. 4.2): the 2D HRNet-W48 of
 # [30] trained for image pose estimation on single PoseTrack18 frames, before its first two stages
-# are inflated to 3D (clip-s2_hrnet3d-w48-t9_*, which loads this checkpoint). Also the "2D HRNet"
-# baseline row (T = 1) of Table 7 / Fig. 5a.
+# are inflated to 3D (clip-s2_hrnet3d-w48-t9_*, which loads this checkpoint). Also the "Base 2D,
+# oks-gbm" row of Table 7 (T = 1 in Fig. 5a): detections of every frame, OKS-NMS, poses linked by
+# OKS-based greedy bipartite matching (highest OKS first, [13, 34]).
 # HRNet-W48 at 384x288 as MMPose's td-hm_hrnet-w48_8xb32-210e_coco-384x288 (its codec, backbone,
 # head), started from that COCO model (the paper's PoseTrack18 rows list COCO as extra data), on
 # our top-down PoseTrack18 base (configs/baseline: frame dataset, OKS tracking in the test loop).
@@ -41,6 +42,16 @@ model = dict(
     # HRNet's stride-4 output is the heatmap resolution: the 1x1 conv of MMPose's HRNet configs
     head=dict(in_channels=48, deconv_out_channels=None, decoder=codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
+
+# oks-gbm: the previous frame's poses, pairs taken greedily by decreasing OKS (> 0.3)
+oks_gbm_tracker = dict(
+    type='PoseTracker',
+    similarity=dict(type='OKSSimilarity', sigmas=None, vis_thr=None),
+    assigner=dict(type='GreedyAssigner', match_thr=0.3, order='global'),
+    memory=dict(type='TrackMemory', num_frames_retain=1),
+    reactivate=False, min_track_length=1, joint_score_thr=0.0)
+val_cfg = dict(tracker=dict(_delete_=True, **oks_gbm_tracker))
+test_cfg = dict(tracker=dict(_delete_=True, **oks_gbm_tracker))
 
 train_pipeline, val_pipeline = codec_pipelines(_base_, codec)
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))

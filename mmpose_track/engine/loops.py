@@ -12,7 +12,7 @@ whole video at the iteration where it ends. ``PoseVisualizationHook`` (and
 Each rank must receive whole videos in frame order (``VideoGroupedSampler``); the stream checks
 it. The metainfo contract is in ``docs/architecture.md``.
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.evaluator import Evaluator
@@ -22,6 +22,7 @@ from mmengine.runner.amp import autocast
 from mmengine.structures import BaseDataElement
 from mmpose.registry import LOOPS
 
+from mmpose_track.tracking.clip_stream import ClipTrackingStream
 from mmpose_track.tracking.video_stream import VideoTrackingStream
 
 __all__ = ['PoseTrackTestLoop', 'PoseTrackValLoop', 'merge_loss_outputs']
@@ -58,19 +59,30 @@ def merge_loss_outputs(outputs: list, losses: Dict[str, HistoryBuffer]
 class _TrackingLoopMixin:
     """The tracking part shared by the test and validation loops."""
 
-    def _init_tracking(self, tracker: dict, nms: Union[dict, List[dict], None]) -> None:
+    def _init_tracking(self, tracker: Optional[dict], nms: Union[dict, List[dict], None],
+                       tubes: Optional[dict] = None) -> None:
+        if (tracker is None) == (tubes is None):
+            raise ValueError(f'{type(self).__name__} needs exactly one of tracker= (frame-level '
+                             'predictions) or tubes= (clip tracking: tube predictions)')
+        if tubes is not None and nms is not None:
+            raise ValueError(f'{type(self).__name__}: with tubes=, give the suppression as '
+                             'tubes=dict(nms=...) (it applies to merge="none" only)')
         self.tracker_cfg = tracker
+        self.tubes_cfg = tubes
         self.nms_cfg = nms
         self.stream = None
 
-    def _new_stream(self) -> VideoTrackingStream:
+    def _new_stream(self) -> Union[VideoTrackingStream, ClipTrackingStream]:
         """A fresh stream (every run), given the dataset's metainfo: ``K`` from its
         ``num_keypoints``, the trackers' OKS ``sigmas`` where their config leaves them open;
         and the model's per-video refiner when it has one (``model.video_refiner()``, e.g.
-        TKMRNet with ``test_cfg.refine``)."""
+        TKMRNet with ``test_cfg.refine``). With ``tubes=``, a :class:`ClipTrackingStream`."""
         dataset = self.dataloader.dataset
         meta = dict(getattr(dataset, 'metainfo', None) or {})
         num_keypoints = meta.get('num_keypoints', getattr(dataset, 'num_keypoints', None))
+        if self.tubes_cfg is not None:
+            return ClipTrackingStream(**self.tubes_cfg, num_keypoints=num_keypoints,
+                                      dataset_meta=meta)
         model = getattr(self.runner.model, 'module', self.runner.model)  # DDP wrapped or not
         make_refiner = getattr(model, 'video_refiner', None)
         return VideoTrackingStream(self.tracker_cfg, self.nms_cfg, num_keypoints=num_keypoints,
@@ -101,13 +113,17 @@ class PoseTrackTestLoop(_TrackingLoopMixin, TestLoop):
         nms (dict | list[dict], optional): per-frame suppression before tracking, e.g.
             ``dict(type='oks', thr=0.9)`` for top-down estimators whose detections overlap
             (see :class:`~mmpose_track.tracking.VideoTrackingStream`).
+        tubes (dict, optional): instead of ``tracker``, for models that predict person tubes
+            (clip tracking): the arguments of
+            :class:`~mmpose_track.tracking.ClipTrackingStream` (``merge``, ``sim_thr``,
+            ``min_track_length``, ...), which sews each video's tracklets when it ends.
     """
 
     def __init__(self, runner, dataloader, evaluator: Union[Evaluator, Dict, List],
-                 tracker: dict, nms: Union[dict, List[dict], None] = None,
-                 fp16: bool = False) -> None:
+                 tracker: Optional[dict] = None, nms: Union[dict, List[dict], None] = None,
+                 tubes: Optional[dict] = None, fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_tracking(tracker, nms)
+        self._init_tracking(tracker, nms, tubes)
 
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
@@ -126,10 +142,10 @@ class PoseTrackValLoop(_TrackingLoopMixin, ValLoop):
     """``ValLoop`` counterpart of :class:`PoseTrackTestLoop`."""
 
     def __init__(self, runner, dataloader, evaluator: Union[Evaluator, Dict, List],
-                 tracker: dict, nms: Union[dict, List[dict], None] = None,
-                 fp16: bool = False) -> None:
+                 tracker: Optional[dict] = None, nms: Union[dict, List[dict], None] = None,
+                 tubes: Optional[dict] = None, fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_tracking(tracker, nms)
+        self._init_tracking(tracker, nms, tubes)
 
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:

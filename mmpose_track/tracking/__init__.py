@@ -42,6 +42,7 @@ _EXPORTS = {
     'suppress_poses': 'suppression',
     'tracklet_similarity': 'clip_merging', 'merge_clip_tracklets': 'clip_merging',
     'track_video_from_tubes': 'clip_pipeline', 'CLIP_MERGES': 'clip_pipeline',
+    'ClipTrackingStream': 'clip_stream', 'tube_frame_positions': 'clip_stream',
     'baseline_merge': 'pose_merging', 'mean_shift': 'pose_merging',
     'spatial_temporal_merge': 'pose_merging', 'estimate_head_size': 'pose_merging',
     'cluster_edge_cost': 'pose_merging',

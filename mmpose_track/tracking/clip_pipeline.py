@@ -11,9 +11,9 @@ step that runs once a video's tubes have all been predicted:
 2. each track's hypotheses are merged frame by frame into one pose: :func:`spatial_temporal_merge`
    (per-joint mean-shift clusters linked by a shortest path over time, Sec. 3.3) or
    :func:`baseline_merge` (the most confident hypothesis per joint);
-3. tracks with fewer than ``min_track_length`` posed frames are dropped (Sec. 4.1's post-filter;
-   the per-joint score thresholds are applied when the predictions are written,
-   ``PoseTrackMetric(score_thr=...)``).
+3. poses whose box is tiny (``min_box_area``), then tracks with fewer than ``min_track_length``
+   posed frames are dropped (Sec. 4.1's post-filters; the per-joint score thresholds are applied
+   when the predictions are written, ``PoseTrackMetric(score_thr=...)``).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -22,6 +22,7 @@ import numpy as np
 from ._utils import to_numpy
 from .clip_merging import merge_clip_tracklets
 from .pose_merging import baseline_merge, spatial_temporal_merge
+from .similarity import bbox_areas, bboxes_from_keypoints
 
 __all__ = ['CLIP_MERGES', 'track_video_from_tubes']
 
@@ -39,7 +40,10 @@ def track_video_from_tubes(frame_ids: Sequence,
                            vis_thr: Optional[float] = None,
                            balance: float = 1.0,
                            bandwidth_ratio: float = 0.5,
-                           min_track_length: int = 1) -> List[Dict[str, np.ndarray]]:
+                           spatial: bool = True,
+                           temporal: bool = True,
+                           min_track_length: int = 1,
+                           min_box_area: float = 0.) -> List[Dict[str, np.ndarray]]:
     """Tracks and one pose per person and frame from the tracklets of a video's tubes.
 
     Args:
@@ -52,9 +56,12 @@ def track_video_from_tubes(frame_ids: Sequence,
         merge: ``'spatial_temporal'`` (Sec. 3.3) or ``'baseline'``.
         sim_thr: mean OKS a tracklet needs to join a track (:func:`merge_clip_tracklets`).
         sigmas, vis_thr: of the OKS (PoseTrack18's / COCO's sigmas by default).
-        balance, bandwidth_ratio: λ and the mean-shift bandwidth (× head size) of
-            :func:`spatial_temporal_merge`.
-        min_track_length: tracks with fewer posed frames are dropped.
+        balance, bandwidth_ratio, spatial, temporal: λ, the mean-shift bandwidth (× head
+            size) and the two halves of :func:`spatial_temporal_merge`.
+        min_track_length: tracks with fewer posed frames are dropped (after ``min_box_area``).
+        min_box_area: a merged pose whose box (tight around its joints,
+            :func:`~mmpose_track.tracking.bboxes_from_keypoints`) covers fewer square pixels is
+            removed ("tiny bounding boxes", Sec. 4.1: people too small to be annotated).
 
     Returns:
         list: per frame ``0 .. num_frames - 1`` a dict ``track_ids (N,)`` int64 and
@@ -111,8 +118,11 @@ def track_video_from_tubes(frame_ids: Sequence,
             merged = baseline_merge(hyps)
         else:
             merged = spatial_temporal_merge(hyps, balance=balance,
-                                            bandwidth_ratio=bandwidth_ratio)
+                                            bandwidth_ratio=bandwidth_ratio, spatial=spatial,
+                                            temporal=temporal)
         posed = np.isfinite(merged[..., :2]).all(-1).any(-1)
+        if min_box_area > 0 and posed.any():
+            posed &= bbox_areas(bboxes_from_keypoints(merged, score_thr=None)) >= min_box_area
         if posed.sum() < max(1, int(min_track_length)):
             continue
         people.append((int(frames[posed][0]), frames[posed], merged[posed]))

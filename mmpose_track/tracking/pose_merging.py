@@ -159,7 +159,9 @@ def spatial_temporal_merge(hypotheses: Sequence,
                            balance: float = 1.0,
                            bandwidth_ratio: float = 0.5,
                            score_thr: float = 0.0,
-                           return_clusters: bool = False):
+                           return_clusters: bool = False,
+                           spatial: bool = True,
+                           temporal: bool = True):
     """Spatial-temporal merging of pose hypotheses (clip tracking, Sec. 3.3).
 
     For each joint independently:
@@ -176,15 +178,32 @@ def spatial_temporal_merge(hypotheses: Sequence,
     Frames where a joint has no hypothesis are skipped by the path (the next frame with
     clusters is linked) and returned as NaN with score 0.
 
+    The two halves, for the Table 7 rows "+ spatial merge" and "+ temporal merge" (their exact
+    form is not in our copy of the paper; reconstructed as the method with the other term
+    switched off): ``temporal=False`` sets λ to 0, so each frame takes its largest cluster (ties:
+    the first found) independently of the others; ``spatial=False`` makes every hypothesis its
+    own cluster with a zero spatial term, so the path picks, per frame, the hypothesis that moves
+    least from the previous frame's choice.
+
     Args:
         hypotheses: length-``T`` sequence of ``(H_t, K, 3)`` arrays for one person.
         head_size: scalar or ``(T,)``; default: :func:`estimate_head_size` of all hypotheses.
         balance: λ, weight of the temporal term.
+        bandwidth_ratio: mean-shift bandwidth in head sizes (Sec. 4.2: ½, PCKh's radius).
+        score_thr: hypotheses of a joint scored at most this are ignored.
+        return_clusters: also return the chosen cluster sizes.
+        spatial: use the clusters and their spatial term (see above).
+        temporal: use the temporal term (see above).
 
     Returns:
         ``(T, K, 3)`` merged poses (and, with ``return_clusters``, per joint the list of chosen
         cluster sizes per frame, for inspection).
     """
+    if not (spatial or temporal):
+        raise ValueError('spatial_temporal_merge: spatial and temporal are both off; that is '
+                         'baseline_merge')
+    if not temporal:
+        balance = 0.0
     hyps = _as_hyps(hypotheses)
     T = len(hyps)
     K = _num_kpts(hyps)
@@ -208,9 +227,14 @@ def spatial_temporal_merge(hypotheses: Sequence,
             if not ok.any():
                 continue
             idx = np.flatnonzero(ok)
-            labels, centers = mean_shift(p[idx, :2], bandwidth_ratio * hs[t])
-            sizes = np.bincount(labels, minlength=len(centers)).astype(np.float64)
-            layers.append((t, centers, sizes, sizes / len(idx), labels, idx))
+            if spatial:
+                labels, centers = mean_shift(p[idx, :2], bandwidth_ratio * hs[t])
+                sizes = np.bincount(labels, minlength=len(centers)).astype(np.float64)
+                frac = sizes / len(idx)
+            else:  # one cluster per hypothesis, no spatial preference
+                labels, centers = np.arange(len(idx)), p[idx, :2]
+                sizes, frac = np.ones(len(idx)), np.ones(len(idx))
+            layers.append((t, centers, sizes, frac, labels, idx))
         if not layers:
             chosen_sizes.append([])
             continue

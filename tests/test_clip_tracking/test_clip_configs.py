@@ -25,9 +25,55 @@ def _cfg(name):
     return Config.fromfile(osp.join(CFG, name + '.py'))
 
 
+#: every full config but the two stages: what it changes in stage 2's config (Table 7, Table 8,
+#: Fig. 5a / 5b), as flattened keys
+ROWS = {
+    'clip-t7r2_hrnet3d-w48-t9-nolink_posetrack18-384x288': {
+        'test_cfg.tubes.merge': 'none', 'test_cfg.tubes.nms': dict(type='oks', thr=0.9),
+        'test_cfg.tubes.frame_tracker': 'oks-gbm'},
+    'clip-t7r3_hrnet3d-w48-t9-basemerge_posetrack18-384x288': {
+        'test_cfg.tubes.merge': 'baseline'},
+    'clip-t7r4_hrnet3d-w48-t9-spatialmerge_posetrack18-384x288': {
+        'test_cfg.tubes.temporal': False},
+    'clip-t7r5_hrnet3d-w48-t9-temporalmerge_posetrack18-384x288': {
+        'test_cfg.tubes.spatial': False},
+    **{f'clip-t8-{st}_hrnet3d-w48-t3_posetrack18-384x288': {
+        'model.backbone.temporal_stages': st, 'train_dataloader.dataset.clip_len': 3,
+        'test_dataloader.dataset.clip_len': 3} for st in ('none', 'early', 'last', 'all')},
+    **{f'clip-f5a-t{t}_hrnet3d-w48-t{t}_posetrack18-384x288': {
+        'train_dataloader.dataset.clip_len': t, 'test_dataloader.dataset.clip_len': t}
+       for t in (3, 5, 7)},
+    **{f'clip-f5b-s{s}_hrnet3d-w48-t9_posetrack18-384x288': {
+        'test_dataloader.dataset.keyframe_step': s} for s in (2, 4, 8)},
+}
+
+
+def _flat(d, prefix=''):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k not in ('nms', 'frame_tracker'):
+            out.update(_flat(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v.to_dict() if hasattr(v, 'to_dict') else v
+    return out
+
+
 def test_counts():
-    assert [osp.basename(p)[:-3] for p in FULL] == [S1, S2]
-    assert len(TINY) == 2
+    assert sorted(osp.basename(p)[:-3] for p in FULL) == sorted([S1, S2, *ROWS])
+    # a tiny version of every row and stage, but Fig. 5a's T = 3 (that is Table 8's 'early')
+    assert len(TINY) == len(FULL) - 1
+
+
+@pytest.mark.parametrize('name', sorted(ROWS))
+def test_rows_change_only_their_setting(name):
+    row, s2 = _flat(_cfg(name).to_dict()), _flat(_cfg(S2).to_dict())
+    gbm = _cfg(S1).oks_gbm_tracker.to_dict()
+    want = {k: (gbm if v == 'oks-gbm' else v) for k, v in ROWS[name].items()}
+    # val_cfg / val_dataloader follow test_cfg / test_dataloader
+    want.update({k.replace('test_', 'val_', 1): v for k, v in want.items()})
+    want = {k: v for k, v in want.items() if s2.get(k) != v}  # Table 8 'early' is stage 2's
+    diff = {k: row.get(k) for k in set(row) | set(s2) if row.get(k) != s2.get(k)}
+    assert diff == want
 
 
 @pytest.mark.parametrize('path', FULL + TINY, ids=osp.basename)
@@ -51,9 +97,19 @@ def test_tiny_inherits_full(path):
     assert cfg.model.head.decoder.input_size == (96, 128)
     assert cfg.train_dataloader.dataset.type == full.train_dataloader.dataset.type
     assert cfg.train_dataloader.dataset.generate_if_missing == dict(seed=0)
-    assert cfg.test_cfg.tracker == full.test_cfg.tracker
+    # the full config's tracker, or its video pipeline with the tiny boxes' scale
+    assert cfg.test_cfg.get('tracker') == full.test_cfg.get('tracker')
+    if 'tubes' in full.test_cfg:
+        assert cfg.test_cfg.tubes == dict(full.test_cfg.tubes, min_box_area=64,
+                                          box_padding=1.2)
+        # the tiny chain's T = 3 stands for the full T = 9; the T sweep keeps its T
+        full_t = full.test_dataloader.dataset.clip_len
+        assert cfg.test_dataloader.dataset.clip_len == (3 if full_t == 9 else full_t)
+        assert cfg.test_dataloader.dataset.get('keyframe_step') == \
+            full.test_dataloader.dataset.get('keyframe_step')
     if cfg.model.type == 'ClipTopdownPoseEstimator':
-        assert cfg.train_dataloader.dataset.clip_len == 3
+        full_t = full.train_dataloader.dataset.clip_len
+        assert cfg.train_dataloader.dataset.clip_len == (3 if full_t == 9 else full_t)
         assert cfg.train_dataloader.dataset.enlarge == 1.25
 
 

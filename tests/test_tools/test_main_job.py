@@ -154,3 +154,32 @@ def test_quickstart_tkmrnet_smoke(tmp_path):
     proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and 'unknown row m9' in proc.stderr
+
+
+@pytest.mark.slow
+def test_quickstart_clip_smoke(tmp_path):
+    """MAIN_JOB=clip end to end (1-epoch detector, 2D and 3D HRNet) on 2+2 videos of 4 frames:
+    stage 2 starts from stage 1, the 2D row reads stage 1's weights and the 3D rows stage 2's,
+    every Table 7 row writes metrics (with the person-box recall) and prediction files, and the
+    table lists them."""
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    env = dict(os.environ, DATA=str(data), WORK_DIR=str(work), MAIN_JOB='clip',
+               MAX_FRAMES='4', DET_EPOCHS='1', CLIP_S1_EPOCHS='1', CLIP_S2_EPOCHS='1',
+               BOX_THR='0.05', PYTHONPATH=REPO, MIM=f'{sys.executable} -m mim')
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'quickstart.sh')], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert f'load_from={work}/clip/s1/epoch_1.pth' in log  # stage 2 starts from stage 1
+    tests = [ln for ln in log.splitlines() if ln.startswith('=== [clip_test_')]
+    assert len(tests) == 6
+    assert f'{work}/clip/s1/epoch_1.pth' in tests[0]
+    assert all(f'{work}/clip/s2/epoch_1.pth' in ln for ln in tests[1:])
+    for row in ('r1', 'r2', 'r3', 'r4', 'r5', 'r6'):
+        metrics = json.load(open(work / f'metrics_clip-{row}.json'))
+        assert {'posetrack/AP', 'posetrack/MOTA', 'posetrack/HOTA',
+                'posetrack/BoxRecall'} <= set(metrics)
+        preds = sorted(os.listdir(work / f'preds_clip-{row}'))
+        assert preds == sorted(os.listdir(data / 'annotations' / 'val'))
+    assert '\n  R6 ' in log and 'spatial+temp' in log and 'Stage wall times' in log
+    assert "Person-box recall" in log and "recovers" in log

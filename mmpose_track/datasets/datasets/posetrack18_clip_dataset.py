@@ -34,7 +34,9 @@ class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
     """Top-down tubes: per person of a key frame, ``clip_len`` consecutive frames around it.
 
     Key frames: labeled frames (ground truth; one sample per person with a visible keypoint) or,
-    with ``bbox_file`` (test only), every frame with detections (one sample per detection).
+    with ``bbox_file`` (test only), every frame with detections (one sample per detection);
+    with ``keyframe_step = S > 1`` only the frames whose index is a multiple of S (Wang et al.
+    2020, Sec. 3.2 and Fig. 5b: the detector and the network run on every S-th frame only).
     The clip holds frames ``t - T//2 ... t + (T - 1 - T//2)`` (key frame at position ``T // 2``),
     clamped at the video borders (a video of one frame gives T copies of it); a frame missing from
     the annotation file is replaced by the nearest listed one towards the key frame.
@@ -69,12 +71,13 @@ class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
     Args:
         clip_len (int): T >= 1.
         enlarge (float): factor > 0 applied to the key box's width and height. Defaults to 1.25.
+        keyframe_step (int): S >= 1, keep key frames whose ``frame_idx % S == 0``. Defaults to 1.
         data_mode (str): only ``'topdown'``.
         **kwargs: see :class:`PoseTrack18FrameDataset`.
     """
 
-    def __init__(self, clip_len: int = 3, enlarge: float = 1.25, data_mode: str = 'topdown',
-                 **kwargs):
+    def __init__(self, clip_len: int = 3, enlarge: float = 1.25, keyframe_step: int = 1,
+                 data_mode: str = 'topdown', **kwargs):
         if data_mode != 'topdown':
             raise ValueError(f'{self.__class__.__name__} crops tubes per person: data_mode must '
                              f'be "topdown", got {data_mode!r}')
@@ -82,7 +85,10 @@ class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
             raise ValueError(f'clip_len must be an integer >= 1, got {clip_len!r}')
         if not enlarge > 0:
             raise ValueError(f'enlarge must be > 0, got {enlarge!r}')
+        if not isinstance(keyframe_step, int) or keyframe_step < 1:
+            raise ValueError(f'keyframe_step must be an integer >= 1, got {keyframe_step!r}')
         self.clip_len = clip_len
+        self.keyframe_step = keyframe_step
         self.enlarge = float(enlarge)
         super().__init__(data_mode='topdown', **kwargs)
 
@@ -100,6 +106,8 @@ class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
                 p for f in ann['frames'] if f['is_labeled']
                 for p in self._people_infos(f, ann['people']) if self._is_valid_instance(p)
             ]
+        if self.keyframe_step > 1:
+            persons = [p for p in persons if p['frame_idx'] % self.keyframe_step == 0]
         for p in persons:
             vframes = by_video[p['video_id']]
             inds = clip_frame_indices(p['frame_idx'], T, p['num_frames'], list(vframes))

@@ -1,7 +1,7 @@
 """PoseTrack18 single-frame dataset (top-down: one sample per person box; bottom-up: per frame)."""
 import copy
 import os.path as osp
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import mmpose
 import numpy as np
@@ -98,6 +98,85 @@ def ensure_synthetic_posetrack18(data_root: Optional[str], ann_file: str,
     return True
 
 
+def split_videos(video_ids: Sequence[str], holdout: Union[float, int],
+                 seed: int = 0) -> Tuple[List[str], List[str]]:
+    """Split videos into a training part and a held-out part, deterministically.
+
+    The distinct ids are sorted, permuted with ``numpy.random.default_rng(seed).permutation``
+    and the first ``n_holdout`` of the permutation are held out, so the split depends only on
+    the set of video ids, ``holdout`` and ``seed`` (not on file order).
+
+    Args:
+        video_ids: video ids (duplicates allowed, e.g. one per frame).
+        holdout: fraction of the videos in ``(0, 1)`` (rounded, at least 1 and at most
+            ``n - 1`` videos), or a number of videos in ``[1, n - 1]`` (an int).
+        seed: seed of the permutation.
+
+    Returns:
+        ``(train_ids, holdout_ids)``: two disjoint sorted lists that together hold every video.
+
+    Raises:
+        ValueError: fewer than 2 videos, or ``holdout`` out of range.
+    """
+    ids = sorted(set(video_ids))
+    n = len(ids)
+    if n < 2:
+        raise ValueError(f'video_split needs at least 2 videos to hold some out, got {n}')
+    if isinstance(holdout, (bool, np.bool_)) or not isinstance(holdout, (int, float, np.integer,
+                                                                         np.floating)):
+        raise ValueError(f'video_split: holdout must be a fraction in (0, 1) or a number of '
+                         f'videos, got {holdout!r}')
+    if isinstance(holdout, (int, np.integer)):
+        if not 1 <= holdout <= n - 1:
+            raise ValueError(f'video_split: holdout={holdout} videos must be in [1, {n - 1}] '
+                             f'({n} videos)')
+        count = int(holdout)
+    else:
+        if not 0 < holdout < 1:
+            raise ValueError(f'video_split: holdout={holdout} must be a fraction in (0, 1) or '
+                             f'an int number of videos')
+        count = min(max(int(round(holdout * n)), 1), n - 1)
+    perm = np.random.default_rng(seed).permutation(n)
+    held = set(perm[:count].tolist())
+    return ([v for i, v in enumerate(ids) if i not in held],
+            [v for i, v in enumerate(ids) if i in held])
+
+
+def check_video_split(video_split: Optional[dict]) -> Optional[dict]:
+    """Check a dataset's ``video_split`` argument and fill its defaults.
+
+    Args:
+        video_split: ``None``, or ``dict(holdout=..., part='train' | 'holdout', seed=0)``
+            (see :func:`split_videos` for ``holdout``).
+
+    Returns:
+        ``None`` or a new dict with the keys ``holdout``, ``part`` and ``seed``.
+
+    Raises:
+        ValueError: not a dict, unknown keys, a missing ``holdout`` or ``part``, a bad value.
+    """
+    if video_split is None:
+        return None
+    if not isinstance(video_split, dict):
+        raise ValueError(f'video_split must be a dict(holdout=..., part=\'train\'|\'holdout\', '
+                         f'seed=0) or None, got {video_split!r}')
+    unknown = sorted(set(video_split) - {'holdout', 'part', 'seed'})
+    if unknown or 'holdout' not in video_split or 'part' not in video_split:
+        raise ValueError(f'video_split needs the keys holdout and part (and optionally seed), '
+                         f'got {sorted(video_split)}')
+    part, holdout, seed = video_split['part'], video_split['holdout'], video_split.get('seed', 0)
+    if part not in ('train', 'holdout'):
+        raise ValueError(f'video_split: part must be \'train\' or \'holdout\', got {part!r}')
+    if isinstance(holdout, (bool, np.bool_)) or not isinstance(
+            holdout, (int, float, np.integer, np.floating)) or not (
+                0 < holdout < 1 or (isinstance(holdout, (int, np.integer)) and holdout >= 1)):
+        raise ValueError(f'video_split: holdout must be a fraction in (0, 1) or an int number '
+                         f'of videos >= 1, got {holdout!r}')
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f'video_split: seed must be an int, got {seed!r}')
+    return dict(holdout=holdout, part=part, seed=int(seed))
+
+
 def _xywh2xyxy(b: np.ndarray) -> np.ndarray:
     return np.array([b[0], b[1], b[0] + b[2], b[1] + b[3]], dtype=np.float32)
 
@@ -138,6 +217,15 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
     that have no sample; :attr:`video_ids` gives the video of every sample (used by
     :class:`VideoGroupedSampler`).
 
+    ``video_split`` keeps part of the videos (:func:`split_videos`): e.g. with
+    ``dict(holdout=0.25, part='train', seed=0)`` a training config leaves a quarter of the videos
+    out, and the same dict with ``part='holdout'`` reads exactly those videos (what
+    ``tools/analysis_tools/fit_joint_thresholds.py CONFIG CHECKPOINT`` tracks to fit per-joint
+    score thresholds). The other videos are removed right after reading the annotations
+    (:meth:`_load_ann`), so every kind of sample (top-down, bottom-up, ``bbox_file`` detections,
+    and the subclasses' pairs and clips) and :attr:`frames` hold only the kept videos; the
+    ``bbox_file`` detections of the removed videos are dropped.
+
     Args:
         ann_file (str): merged annotation file, or folder of per-video ``*.json`` files.
         bbox_file (str, optional): COCO-style person detections (top-down test only).
@@ -150,6 +238,10 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
             a dict: arguments of :func:`~mmpose_track.datasets.synthetic.
             generate_synthetic_posetrack18`, e.g. ``dict(seed=0)``), see
             :func:`ensure_synthetic_posetrack18`. The tiny configs set it. Defaults to None.
+        video_split (dict, optional): ``dict(holdout=..., part='train' | 'holdout', seed=0)``:
+            keep only the videos of one part of a deterministic split of the annotation file's
+            videos (``holdout``: fraction in (0, 1), or int number of held-out videos; at least
+            one video in each part; see :func:`split_videos`). Defaults to None (all videos).
         **kwargs: the arguments of :class:`BaseCocoStyleDataset` (``data_root``,
             ``data_prefix=dict(img=...)``, ``pipeline``, ``test_mode``, ``metainfo``,
             ``filter_cfg``, ``indices``, ``serialize_data``, ``lazy_init``, ``max_refetch``).
@@ -178,8 +270,10 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
                  data_mode: str = 'topdown',
                  check_images: bool = False,
                  generate_if_missing: Union[bool, dict, None] = None,
+                 video_split: Optional[dict] = None,
                  **kwargs):
         kwargs.pop('sample_interval', None)  # MMPose's, meaningless for videos
+        self.video_split = check_video_split(video_split)
         # before the pipeline is built (its transforms may name files of the set)
         ensure_synthetic_posetrack18(kwargs.get('data_root'), ann_file, generate_if_missing)
         self.check_images = check_images
@@ -216,6 +310,14 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
             img_prefix=self.data_prefix.get('img', '') or '')
         if ann['categories']:
             self._metainfo['CLASSES'] = ann['categories']
+        ann['all_img_ids'] = [f['img_id'] for f in ann['frames']]
+        if self.video_split is not None:
+            split = self.video_split
+            train, held = split_videos([f['video_id'] for f in ann['frames']], split['holdout'],
+                                       split['seed'])
+            keep = set(held if split['part'] == 'holdout' else train)
+            ann['frames'] = [f for f in ann['frames'] if f['video_id'] in keep]
+            ann['people'] = {f['img_id']: ann['people'][f['img_id']] for f in ann['frames']}
         if self.check_images:
             for f in ann['frames']:
                 if not osp.exists(f['img_path']):
@@ -309,7 +411,11 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
 
     def _detection_infos(self, ann: dict) -> List[dict]:
         frames = {f['img_id']: (i, f) for i, f in enumerate(ann['frames'])}
-        dets = load_detections(self.bbox_file, frames.keys(), self.ann_file)
+        # detections of any image of the file are valid; those of videos left out by
+        # video_split are dropped
+        dets = load_detections(self.bbox_file, ann.get('all_img_ids', frames.keys()),
+                               self.ann_file)
+        dets = [d for d in dets if d['image_id'] in frames]
         # stable sort: (video, frame) order, detection-file order within a frame
         dets.sort(key=lambda d: frames[d['image_id']][0])
         K = self.metainfo['num_keypoints']

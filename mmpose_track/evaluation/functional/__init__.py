@@ -2,11 +2,14 @@
 
 The PoseTrack evaluation: :func:`evaluate_posetrack` (AP, MOTA, keypoint HOTA per joint group,
 official-equal by default, ``strict=True`` for corrected counting), file reading/validation and the
-PoseTrack18 exporter. ``tools/eval_posetrack.py`` imports it (``mmpose_track`` and
-``mmpose_track.evaluation`` import lazily: no torch, no mmengine). The file format itself lives in
+PoseTrack18 exporter; person box recall (:func:`person_box_recall`, :func:`gt_person_boxes`).
+``tools/eval_posetrack.py`` imports it (``mmpose_track`` and ``mmpose_track.evaluation`` import
+lazily: no torch, no mmengine). The file format itself lives in
 :mod:`mmpose_track.structures.posetrack18_format`, point-in-polygon in
 :mod:`mmpose_track.structures.polygon`; their names used here are re-exported.
 """
+from .box_recall import (box_recall_dirs, detection_boxes, gt_person_boxes, matched_gt_boxes,
+                         person_box_recall, recovered_boxes)
 from .joint_thresholds import (DEFAULT_GRID, fit_joint_thresholds, load_joint_thresholds,
                                threshold_video)
 from .keypoint_hota import ALPHAS, evaluate_keypoint_hota, keypoint_similarity
@@ -30,6 +33,8 @@ def evaluate_posetrack_dirs(gt_dir: str, pred_dir: str, strict: bool = False,
 
 
 __all__ = [
+    'box_recall_dirs', 'gt_person_boxes', 'person_box_recall', 'matched_gt_boxes',
+    'detection_boxes', 'recovered_boxes',
     'DEFAULT_GRID', 'fit_joint_thresholds', 'load_joint_thresholds', 'threshold_video',
     'ALPHAS', 'evaluate_keypoint_hota', 'keypoint_similarity', 'GROUP_NAMES', 'EvalFrame',
     'evaluate_ap', 'evaluate_mota', 'evaluate_posetrack', 'evaluate_posetrack_dirs',

@@ -5,8 +5,13 @@ training videos before evaluation).
 :func:`fit_joint_thresholds` searches a grid of thresholds for each of poseval's 15 joints on
 tracked predictions written without a threshold (``PoseTrackMetric(score_thr=None)``, or any
 PoseTrack18 prediction files with per-joint ``scores``). poseval's MOTA is computed per joint
-(each joint has its own matches, misses, false positives and switches), so the search is exact
-joint by joint: the threshold of joint ``j`` changes only ``MOTA_j``. The result plugs into
+(each joint has its own matches, misses, false positives and switches), so the threshold of joint
+``j`` changes mostly ``MOTA_j`` and the search goes joint by joint. Not only: in a frame with
+ignore regions poseval removes the people left without any visible joint, and (official counting)
+a frame left without people counts one miss and one false positive for *every* joint, so the
+thresholds of the other joints can move ``MOTA_j``. The MOTA at the fitted thresholds is therefore
+evaluated again with all of them applied at once, and when one threshold for all joints does
+better, that one is returned. The result plugs into
 ``PoseTrackMetric(score_thr=...)`` / :func:`export_posetrack18` as 17 values in PoseTrack18's
 COCO order (:func:`load_joint_thresholds` reads the JSON file the tool writes).
 """
@@ -60,10 +65,13 @@ def fit_joint_thresholds(gt_videos: Sequence[PoseTrackVideo], pred_videos: Seque
     Returns:
         dict: ``thresholds`` (17 floats, PoseTrack18 COCO order: the ears, unscored, get the
         median of the fitted ones), ``poseval_thresholds`` (15, poseval order), ``joints``
-        (poseval names), ``grid``, ``mota`` (``len(grid) x 15`` table, NaN for a joint without
-        ground truth), ``mota_fitted`` (15) and ``mota_fitted_total`` (their mean, as poseval's
-        total). A joint without ground truth in these videos gets the threshold that maximises
-        the mean MOTA over the other joints.
+        (poseval names), ``grid``, ``mota`` (``len(grid) x 15`` table: every joint at one
+        threshold, NaN for a joint without ground truth), ``mota_fitted`` (15: evaluated with the
+        returned thresholds all applied) and ``mota_fitted_total`` (their mean, as poseval's
+        total), ``search`` (``'per_joint'``, or ``'uniform'`` when one grid threshold for every
+        joint has a higher total MOTA than the per-joint choice, see the module doc). A joint
+        without ground truth in these videos gets the threshold that maximises the mean MOTA over
+        the other joints.
 
     Raises:
         ValueError: no videos, mismatched lists, an empty or non-finite grid.
@@ -77,25 +85,32 @@ def fit_joint_thresholds(gt_videos: Sequence[PoseTrackVideo], pred_videos: Seque
                          f'{grid.tolist()}')
     grid = np.unique(grid)  # sorted: ties go to the lowest threshold
     names = [g.name for g in gt_videos]
-    table = np.full((len(grid), NUM_POSEVAL_JOINTS), np.nan)
-    for i, thr in enumerate(grid):
+
+    def mota_at(thr) -> np.ndarray:
         prepared = [prepare_video(g, threshold_video(p, thr), strict)
                     for g, p in zip(gt_videos, pred_videos)]
-        table[i] = evaluate_mota(prepared, strict, names=names)['mota'][:NUM_POSEVAL_JOINTS]
+        return evaluate_mota(prepared, strict, names=names)['mota'][:NUM_POSEVAL_JOINTS]
+
+    table = np.stack([mota_at(thr) for thr in grid])
     scored = ~np.isnan(table).all(0)
     if not scored.any():
         raise ValueError('fit_joint_thresholds: no joint has ground truth in these videos')
-    best = np.zeros(NUM_POSEVAL_JOINTS, np.int64)
+    totals = np.nanmean(table[:, scored], 1)  # each row: one threshold, evaluated at once
+    uniform = int(np.argmax(totals))  # ties go to the lowest
+    best = np.full(NUM_POSEVAL_JOINTS, uniform, np.int64)
     best[scored] = np.nanargmax(table[:, scored], 0)
-    best[~scored] = int(np.nanargmax(np.nanmean(table[:, scored], 1)))
     pose_thr = grid[best]
+    search = 'per_joint'
+    fitted = mota_at(pose_thr) if len(np.unique(best)) > 1 else table[best[0]]
+    if totals[uniform] > np.nanmean(fitted[scored]):
+        search = 'uniform'
+        pose_thr, fitted = np.full(NUM_POSEVAL_JOINTS, grid[uniform]), table[uniform]
     coco = np.full(17, float(np.median(pose_thr)))
     coco[np.asarray(COCO17_TO_POSEVAL)] = pose_thr
-    fitted = table[best, np.arange(NUM_POSEVAL_JOINTS)]
     return dict(thresholds=coco.tolist(), poseval_thresholds=pose_thr.tolist(),
                 joints=list(POSEVAL_JOINTS), grid=grid.tolist(), mota=table.tolist(),
-                mota_fitted=fitted.tolist(),
-                mota_fitted_total=float(np.nanmean(fitted)) if scored.any() else float('nan'))
+                mota_fitted=fitted.tolist(), mota_fitted_total=float(np.nanmean(fitted[scored])),
+                search=search)
 
 
 def load_joint_thresholds(path: str) -> List[float]:

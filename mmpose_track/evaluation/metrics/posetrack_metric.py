@@ -11,6 +11,11 @@ Each predicted frame is put on its ground-truth frame by ``img_id``, else ``img_
 (:mod:`mmpose_track.structures.posetrack18_format`); a frame that matches none is an error. The
 files are written in the ground truth's frame order, so the evaluation's pairing of frames by
 position (poseval's rule) pairs the right frames.
+
+With ``box_recall=True`` (default) and predictions that carry ``bboxes``, it also reports the
+person bounding-box recall of Wang et al. 2020 (Table 9), ``posetrack/BoxRecall``
+(:func:`~mmpose_track.evaluation.functional.person_box_recall`, IoU 0.5, over the labeled
+ground-truth frames of all videos, with the same frame mapping).
 """
 import os
 import os.path as osp
@@ -27,7 +32,8 @@ from mmpose.registry import METRICS
 
 from ...structures.posetrack18_format import frame_indices, read_json
 from ..functional import (GROUP_NAMES, evaluate_posetrack, export_posetrack18, format_table,
-                          parse_posetrack18, split_merged_annotations, write_posetrack18)
+                          gt_person_boxes, parse_posetrack18, person_box_recall,
+                          split_merged_annotations, write_posetrack18)
 
 
 def _np(x: Any) -> Optional[np.ndarray]:
@@ -49,6 +55,18 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
+def _pred_boxes(rec: Optional[dict]) -> np.ndarray:
+    """The ``(P, 4)`` predicted boxes of a frame record; ``(0, 4)`` without a record or
+    ``bboxes``. Extra columns (a score) are dropped, as the exporter does."""
+    b = None if rec is None else rec.get('bboxes')
+    if b is None:
+        return np.zeros((0, 4))
+    b = np.asarray(b, dtype=np.float64)
+    if b.ndim == 2 and b.shape[1] > 4:
+        b = b[:, :4]
+    return b
+
+
 @METRICS.register_module()
 class PoseTrackMetric(BaseMetric):
     """PoseTrack AP / MOTA / keypoint HOTA, official-equal by default.
@@ -66,6 +84,13 @@ class PoseTrackMetric(BaseMetric):
             thresholds (PoseTrack18 COCO order), or the path of a JSON file with them (what
             ``fit_joint_thresholds`` returns, e.g. written by a fitting tool).
         hota: also compute keypoint HOTA / DetA / AssA.
+        box_recall: also report ``BoxRecall``, the person bounding-box recall (Wang et al. 2020,
+            Table 9): percent of ground-truth person boxes of the labeled frames recalled by a
+            predicted box with IoU >= 0.5 under a one-to-one matching
+            (:func:`~mmpose_track.evaluation.functional.person_box_recall`); a labeled frame
+            without prediction record (or without ``bboxes``) misses all its boxes. Skipped, with
+            one log line, when no prediction carries ``bboxes``. Predicted boxes with NaN or
+            infinite coordinates are dropped with a warning.
         prefix: key prefix, default ``'posetrack'`` (``posetrack/AP``, ``posetrack/MOTA``, ...).
     """
     default_prefix: Optional[str] = 'posetrack'
@@ -78,6 +103,7 @@ class PoseTrackMetric(BaseMetric):
                  strict: bool = False,
                  score_thr: Union[None, float, Sequence[float], str] = None,
                  hota: bool = True,
+                 box_recall: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -97,6 +123,8 @@ class PoseTrackMetric(BaseMetric):
                              f'thresholds or a thresholds file, got {score_thr!r}')
         self.score_thr = score_thr
         self.hota = hota
+        self.box_recall = box_recall
+        self._box_recall_logged = False
         self._gt: Optional[Dict[str, dict]] = None
 
     # ------------------------------------------------------------------ collection
@@ -182,6 +210,8 @@ class PoseTrackMetric(BaseMetric):
             tmp = out_dir = tempfile.mkdtemp(prefix='posetrack_pred_')
         try:
             gts, prs = [], []
+            box_frames = []  # per video: (name, GT boxes per labeled frame, predicted boxes)
+            has_boxes = False
             for name, gdata in gt.items():
                 images = gdata['images']
                 by_id = {img['id']: img for img in images}
@@ -207,6 +237,12 @@ class PoseTrackMetric(BaseMetric):
                 if name not in per_video:
                     warnings.warn(f'video {name!r}: no predictions at all; an empty prediction '
                                   'file is written and scored (every ground-truth joint missed)')
+                if self.box_recall:
+                    gboxes = gt_person_boxes(gdata, name)
+                    box_frames.append((name, list(gboxes.values()),
+                                       [_pred_boxes(frames.get(k)) for k in gboxes]))
+                    has_boxes = has_boxes or any(r['bboxes'] is not None
+                                                 for r in frames.values())
                 pred = export_posetrack18(images, frames, score_thr=self.score_thr, video=name)
                 write_posetrack18(osp.join(out_dir, name + '.json'), pred)
                 gts.append(parse_posetrack18(gdata, name, is_gt=True))
@@ -230,4 +266,36 @@ class PoseTrackMetric(BaseMetric):
         # identity switches of MOTA's counts, summed over the joints (poseval counts them per
         # joint track; it prints only MOTA)
         metrics['IDSW'] = float(sum(res['counts']['num_switches']))
+        if self.box_recall:
+            if has_boxes:
+                metrics['BoxRecall'] = self._box_recall(box_frames, logger)
+            elif not self._box_recall_logged:
+                self._box_recall_logged = True
+                logger.info('PoseTrackMetric: no prediction carries bboxes; BoxRecall is not '
+                            'reported')
         return metrics
+
+    @staticmethod
+    def _box_recall(box_frames: list, logger: Any) -> float:
+        """Person box recall (percent, IoU 0.5) pooled over the videos of ``box_frames``."""
+        num_gt = num_recalled = dropped = 0
+        for name, gboxes, pboxes in box_frames:
+            for i, p in enumerate(pboxes):
+                if p.ndim == 2 and p.shape[1] == 4 and not np.isfinite(p).all():
+                    keep = np.isfinite(p).all(1)
+                    dropped += int((~keep).sum())
+                    pboxes[i] = p[keep]
+            try:
+                r = person_box_recall(gboxes, pboxes, iou_thr=0.5)
+            except ValueError as e:
+                raise ValueError(f'PoseTrackMetric: video {name!r} (frame numbers count its '
+                                 f'labeled ground-truth frames only): {e}') from None
+            num_gt += r['num_gt']
+            num_recalled += r['num_recalled']
+        if dropped:
+            warnings.warn(f'PoseTrackMetric: {dropped} predicted boxes with NaN or infinite '
+                          'coordinates left out of BoxRecall')
+        recall = 100.0 * num_recalled / num_gt if num_gt else float('nan')
+        logger.info(f'Person box recall (IoU 0.5): {recall:.2f}% ({num_recalled} of {num_gt} '
+                    'ground-truth boxes of the labeled frames)')
+        return recall
