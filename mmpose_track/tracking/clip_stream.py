@@ -31,6 +31,7 @@ import numpy as np
 from ._utils import to_numpy
 from .clip_pipeline import CLIP_MERGES, track_video_from_tubes
 from .similarity import bboxes_from_keypoints
+from .suppression import suppress_poses
 from .video_stream import PERSON_META_KEYS, VideoTrackingStream
 
 __all__ = ['ClipTrackingStream', 'tube_frame_positions']
@@ -87,8 +88,14 @@ class ClipTrackingStream:
         sigmas, vis_thr: of the OKS between tracklets (PoseTrack18's sigmas by default, or the
             dataset's ``sigmas``).
         frame_tracker (dict, optional): tracker of ``merge='none'`` (default OKS greedy).
-        nms (dict | list[dict], optional): suppression of ``merge='none'`` (default
-            ``dict(type='oks', thr=0.9)``, MMPose's evaluation setting).
+        nms (dict | list[dict], optional): per-frame suppression of duplicate people
+            (:func:`~mmpose_track.tracking.suppress_poses`, people scored by their mean joint
+            score). ``merge='none'``: over the hypotheses before the frame tracker (default
+            ``dict(type='oks', thr=0.9)``, MMPose's evaluation setting). Sewn tracks: over the
+            merged poses of each frame (default None: every track kept); a suppressed pose
+            leaves its track in that frame only. Not in the paper's text: a duplicate detection
+            of a keyframe, or a tracklet that fails to join its person's track, otherwise leaves
+            two tracks on one person.
         num_keypoints (int, optional), dataset_meta (dict, optional): as
             :class:`VideoTrackingStream`.
     """
@@ -126,6 +133,7 @@ class ClipTrackingStream:
             num_keypoints = dataset_meta.get('num_keypoints')
         self.num_keypoints = None if num_keypoints is None else int(num_keypoints)
         self.frame_stream = None
+        self.nms = None if merge == 'none' or nms is None else nms
         if merge == 'none':
             self.frame_stream = VideoTrackingStream(
                 frame_tracker or DEFAULT_FRAME_TRACKER,
@@ -229,8 +237,17 @@ class ClipTrackingStream:
             per_frame = track_video_from_tubes(
                 [t[1] for t in tubes], [t[2] for t in tubes], [t[0] for t in tubes],
                 num_frames=num_frames, merge=self.merge, **self.track_args)
-            return [self._frame_sample(f, per_frame[f]['keypoints'], per_frame[f]['track_ids'])
-                    for f in sorted(frame_meta)]
+            frames = [self._frame_sample(f, per_frame[f]['keypoints'], per_frame[f]['track_ids'])
+                      for f in sorted(frame_meta)]
+            if self.nms is not None:
+                for frame in frames:
+                    pred = frame.pred_instances
+                    if len(pred) > 1:
+                        keep = np.sort(suppress_poses(pred.keypoints, pred.keypoint_scores,
+                                                      pred.bboxes, pred.bbox_scores,
+                                                      steps=self.nms))
+                        frame.pred_instances = pred[keep]
+            return frames
         finally:
             self._frame_meta = {}
 

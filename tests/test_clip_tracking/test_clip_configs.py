@@ -29,7 +29,7 @@ def _cfg(name):
 #: Fig. 5a / 5b), as flattened keys
 ROWS = {
     'clip-t7r2_hrnet3d-w48-t9-nolink_posetrack18-384x288': {
-        'test_cfg.tubes.merge': 'none', 'test_cfg.tubes.nms': dict(type='oks', thr=0.9),
+        'test_cfg.tubes.merge': 'none', 'test_cfg.tubes.nms': dict(type='oks', thr=0.5),
         'test_cfg.tubes.frame_tracker': 'oks-gbm'},
     'clip-t7r3_hrnet3d-w48-t9-basemerge_posetrack18-384x288': {
         'test_cfg.tubes.merge': 'baseline'},

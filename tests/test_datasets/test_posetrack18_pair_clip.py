@@ -258,3 +258,39 @@ def test_apply_to_frames_errors():
         t(dict(img_id=1))
     none = ApplyToFrames(transforms=[lambda r: None if r['i'] == 1 else r])
     assert none(dict(frames=[dict(i=0), dict(i=1)])) is None
+
+
+def test_tubes_of_detections_every_s_frames_and_leaving_the_image(real_clip, tmp_path):
+    """Test-time tubes: one per detection of every S-th frame; a box at the image border gives a
+    tube that leaves the image (not clipped: the crop is padded with zeros there)."""
+    # 1280 x 720 frames; a box reaching the right border, one in the middle, per frame
+    dets = []
+    for f in range(5):
+        dets.append(dict(image_id=10000010000 + f, category_id=1, bbox=[1200, 300, 80, 200],
+                         score=0.9))
+        dets.append(dict(image_id=10000010000 + f, category_id=1, bbox=[400, 210, 90, 265],
+                         score=0.8))
+    det_file = tmp_path / 'dets.json'
+    det_file.write_text(json.dumps(dets))
+    frame = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.0),
+             dict(type='TopdownAffine', input_size=(96, 128))]
+    for step, keys in ((1, [0, 1, 2, 3, 4]), (2, [0, 2, 4]), (4, [0, 4])):
+        ds = PoseTrack18ClipDataset(
+            clip_len=3, keyframe_step=step, bbox_file=str(det_file), test_mode=True, **real_clip,
+            pipeline=[dict(type='ApplyToFrames', transforms=frame),
+                      dict(type='PackMultiFramePoseInputs')])
+        assert [ds.get_data_info(i)['frame_idx'] for i in range(len(ds))] == \
+            [k for k in keys for _ in range(2)]
+    info = ds.get_data_info(0)
+    # enlarged 1.25x about the centre (1240, 400): 100 x 250, past the right border at 1280
+    np.testing.assert_allclose(info['bbox'][0], [1190, 275, 1290, 525])
+    np.testing.assert_allclose(info['key_bbox'][0], [1200, 300, 1280, 500])
+    out = ds[0]
+    assert out['inputs'].shape == (3, 3, 128, 96)
+    # TopdownAffine widens the 100 x 250 box to the 3:4 input (187.5 x 250, x 1146.25..1333.75);
+    # x = 1280 falls at column (1280 - 1146.25) / 187.5 * 96 = 68.5: the columns past it are
+    # padding (zeros), those before it image
+    assert (out['inputs'][:, :, :, 69:] == 0).all()
+    assert (out['inputs'][:, :, :, :68].float().std(dim=(0, 1, 2)) > 0).all()
+    with pytest.raises(ValueError, match='keyframe_step must be an integer >= 1'):
+        PoseTrack18ClipDataset(clip_len=3, keyframe_step=0, **real_clip)

@@ -70,6 +70,21 @@ def test_detect_people_writes_file_that_frame_dataset_reads(trained, tiny_synthe
     assert json.load(open(out)) == []
 
 
+def test_keyframe_step_detects_every_s_th_frame_only(trained, tiny_synthetic, tmp_path):
+    ann = osp.join(tiny_synthetic, 'annotations', 'posetrack18_val.json')
+    every, step2 = str(tmp_path / 'all.json'), str(tmp_path / 's2.json')
+    opts = ('--cfg-options', 'model.test_cfg.rcnn.score_thr=0.0')
+    assert _detect(TINY, trained, '--ann-file', ann, '--out', every, *opts) == 0
+    assert _detect(TINY, trained, '--ann-file', ann, '--out', step2, '--keyframe-step', '2',
+                   *opts) == 0
+    from mmpose_track.datasets.datasets.posetrack18_io import load_posetrack18
+    index = {f['img_id']: f['frame_idx'] for f in load_posetrack18(ann)['frames']}
+    # the same boxes on the even frames, none on the odd ones
+    assert json.load(open(step2)) == [d for d in json.load(open(every))
+                                      if index[d['image_id']] % 2 == 0]
+    assert _detect(TINY, trained, '--ann-file', ann, '--out', step2, '--keyframe-step', '0') != 0
+
+
 def test_detect_people_on_video_folder(trained, tiny_synthetic, tmp_path):
     src = osp.join(tiny_synthetic, 'images', 'val')
     videos = tmp_path / 'videos'

@@ -187,3 +187,38 @@ def test_metric_places_frames_by_frame_index(tmp_path):
     with pytest.raises(ValueError, match=r"video '000001_mpii_test'.*frame_idx=9.*matches no "
                                          'ground-truth image'):
         metric.evaluate(2)
+
+
+def test_metric_ap_on_all_joints_mota_on_thresholded(shared_data):
+    """threshold_ap=False (clip tracking, Sec. 4.1): AP on every joint, MOTA above score_thr.
+    One person's joints are scored 0.3: a 0.5 threshold drops that person, which costs MOTA and
+    (with threshold_ap) AP; unthresholded every person is found (AP 100)."""
+    MERGED = osp.join(shared_data, 'posetrack18', 'annotations', 'test_posetrack18_val.json')
+    from mmpose.registry import METRICS
+    import mmpose_track.register_all  # noqa: F401
+    data = json.load(open(MERGED))
+    samples = []
+    for img in data['images']:
+        name = osp.basename(osp.dirname(img['file_name']))
+        one = dict(images=[img], annotations=[a for a in data['annotations']
+                                              if a['image_id'] == img['id']])
+        samples += _samples(one, _by_image(one), name, True)
+    low = next(s for s in samples if len(s.pred_instances) > 0)
+    low.pred_instances.keypoint_scores[0] *= 0.3
+
+    def run(**kw):
+        metric = METRICS.build(dict(type='PoseTrackMetric', ann_file=MERGED, strict=True, **kw))
+        metric.dataset_meta = {}
+        metric.process({}, [s.to_dict() for s in samples])
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return metric.evaluate(len(samples))
+    both = run(score_thr=0.5)
+    mixed = run(score_thr=0.5, threshold_ap=False)
+    assert both['posetrack/AP'] < 100 and both['posetrack/MOTA'] < 100
+    assert mixed['posetrack/AP'] == pytest.approx(100)
+    assert mixed['posetrack/AP'] == pytest.approx(run(score_thr=None)['posetrack/AP'])
+    for k in ('MOTA', 'MOTP', 'Precision', 'Recall', 'HOTA', 'IDSW'):
+        assert mixed[f'posetrack/{k}'] == pytest.approx(both[f'posetrack/{k}']), k
+    # without a threshold the option changes nothing
+    assert run(threshold_ap=False) == run()

@@ -416,12 +416,18 @@ def format_table(metrics: Dict[str, Dict[str, float]]) -> str:
 
 
 def evaluate_posetrack(gt_videos: Sequence[PoseTrackVideo], pred_videos: Sequence[PoseTrackVideo],
-                       strict: bool = False, hota: bool = True) -> Dict[str, Dict[str, float]]:
+                       strict: bool = False, hota: bool = True,
+                       ap_pred_videos: Optional[Sequence[PoseTrackVideo]] = None
+                       ) -> Dict[str, Dict[str, float]]:
     """AP, MOTA (+MOTP, precision, recall) and keypoint HOTA/DetA/AssA per group, percent.
 
     Args:
         gt_videos / pred_videos: paired videos (same order, frames paired by position).
         strict: corrected counting instead of the official quirks (module docstring).
+        hota: also compute keypoint HOTA.
+        ap_pred_videos: predictions to compute AP on instead of ``pred_videos`` (paired the
+            same way): the papers' protocol of AP on all joints and MOTA on joints above
+            per-joint score thresholds (clip tracking, Sec. 4.1).
 
     Returns:
         ``{'AP': {group: v}, 'MOTA': ..., 'MOTP', 'Precision', 'Recall', 'HOTA', 'DetA',
@@ -432,7 +438,14 @@ def evaluate_posetrack(gt_videos: Sequence[PoseTrackVideo], pred_videos: Sequenc
         raise ValueError(f'{len(gt_videos)} ground-truth videos but {len(pred_videos)} predicted')
     prepared = [prepare_video(g, p, strict) for g, p in zip(gt_videos, pred_videos)]
     names = [g.name for g in gt_videos]
-    ap = evaluate_ap([f for v in prepared for f in v])
+    if ap_pred_videos is None:
+        ap = evaluate_ap([f for v in prepared for f in v])
+    else:
+        if len(ap_pred_videos) != len(gt_videos):
+            raise ValueError(f'{len(gt_videos)} ground-truth videos but {len(ap_pred_videos)} '
+                             'predicted for AP')
+        ap = evaluate_ap([f for g, p in zip(gt_videos, ap_pred_videos)
+                          for f in prepare_video(g, p, strict)])
     mot = evaluate_mota(prepared, strict, names=names)
     res = {'AP': group_values(ap['ap']), 'MOTA': group_values(mot['mota']),
            'MOTP': group_values(mot['motp']), 'Precision': group_values(mot['precision']),

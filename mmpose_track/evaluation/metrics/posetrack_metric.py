@@ -83,6 +83,12 @@ class PoseTrackMetric(BaseMetric):
             (papers filter low-confidence joints); None keeps all. One number, 17 per-joint
             thresholds (PoseTrack18 COCO order), or the path of a JSON file with them (what
             ``fit_joint_thresholds`` returns, e.g. written by a fitting tool).
+        threshold_ap: with ``score_thr``, whether AP too is computed on the thresholded joints
+            (default). ``False``: AP on all the joints, MOTA / MOTP / precision / recall / HOTA on
+            those above ``score_thr`` (clip tracking, Sec. 4.1: "we compute AP on all the
+            localized body joints, but we threshold low confidence predictions prior to
+            computing MOTA"; so do FlowTrack and HRNet); the written files are the thresholded
+            ones.
         hota: also compute keypoint HOTA / DetA / AssA.
         box_recall: also report ``BoxRecall``, the person bounding-box recall (Wang et al. 2020,
             Table 9): percent of ground-truth person boxes of the labeled frames recalled by a
@@ -104,6 +110,7 @@ class PoseTrackMetric(BaseMetric):
                  score_thr: Union[None, float, Sequence[float], str] = None,
                  hota: bool = True,
                  box_recall: bool = True,
+                 threshold_ap: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -122,6 +129,7 @@ class PoseTrackMetric(BaseMetric):
             raise ValueError(f'PoseTrackMetric: score_thr must be a number, 17 per-joint '
                              f'thresholds or a thresholds file, got {score_thr!r}')
         self.score_thr = score_thr
+        self.threshold_ap = threshold_ap
         self.hota = hota
         self.box_recall = box_recall
         self._box_recall_logged = False
@@ -210,6 +218,7 @@ class PoseTrackMetric(BaseMetric):
             tmp = out_dir = tempfile.mkdtemp(prefix='posetrack_pred_')
         try:
             gts, prs = [], []
+            ap_prs = None if self.threshold_ap or self.score_thr is None else []
             box_frames = []  # per video: (name, GT boxes per labeled frame, predicted boxes)
             has_boxes = False
             for name, gdata in gt.items():
@@ -247,7 +256,12 @@ class PoseTrackMetric(BaseMetric):
                 write_posetrack18(osp.join(out_dir, name + '.json'), pred)
                 gts.append(parse_posetrack18(gdata, name, is_gt=True))
                 prs.append(parse_posetrack18(pred, name, is_gt=False))
-            res = evaluate_posetrack(gts, prs, strict=self.strict, hota=self.hota)
+                if ap_prs is not None:
+                    ap_prs.append(parse_posetrack18(
+                        export_posetrack18(images, frames, score_thr=None, video=name), name,
+                        is_gt=False))
+            res = evaluate_posetrack(gts, prs, strict=self.strict, hota=self.hota,
+                                     ap_pred_videos=ap_prs)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
