@@ -54,12 +54,12 @@ def main(argv=None):
         cfg.merge_from_dict(opts)
         cfg.load_from = args.checkpoint
         cfg.work_dir = osp.join(work, f's{step}')
-        cfg.test_dataloader.dataset.keyframe_step = step
+        ds_opts = {'test_dataloader.dataset.keyframe_step': step}
         if args.bbox_file:
-            cfg.test_dataloader.dataset.bbox_file = args.bbox_file
+            ds_opts['test_dataloader.dataset.bbox_file'] = args.bbox_file
         if args.box_thr is not None:
-            cfg.test_dataloader.dataset.setdefault('filter_cfg', {})['bbox_score_thr'] = \
-                args.box_thr
+            ds_opts['test_dataloader.dataset.filter_cfg.bbox_score_thr'] = args.box_thr
+        cfg.merge_from_dict(ds_opts)
         cfg.default_hooks.logger = dict(type='LoggerHook', interval=10 ** 6)
         runner = Runner.from_cfg(cfg)
         dataset = runner.test_dataloader.dataset

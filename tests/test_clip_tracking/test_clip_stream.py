@@ -214,3 +214,20 @@ def test_spatial_and_temporal_halves_by_hand():
         spatial_temporal_merge(hyps, head_size=10, balance=2.0)[1, :, :2], 0)
     with pytest.raises(ValueError, match='baseline_merge'):
         spatial_temporal_merge(hyps, spatial=False, temporal=False)
+
+
+def test_duplicate_detection_gives_two_tracks_unless_suppressed():
+    person = _person(0, 60, 3)
+    near = lambda f: person(f) + 1.0  # noqa: E731  a second box on the same person, 1 px off
+    tubes = []
+    for key in range(5):
+        tubes += [_tube('v', key, 3, 5, person), _tube('v', key, 3, 5, near, score=0.5)]
+    stream = ClipTrackingStream()
+    stream.push(tubes)
+    assert [len(f.pred_instances) for f in stream.flush()] == [2] * 5
+    stream = ClipTrackingStream(nms=dict(type='oks', thr=0.9))
+    stream.push(tubes)
+    frames = stream.flush()
+    assert [len(f.pred_instances) for f in frames] == [1] * 5
+    for f, fr in enumerate(frames):  # the better-scored pose survives
+        np.testing.assert_allclose(fr.pred_instances.keypoints[0], person(f), atol=1e-4)
