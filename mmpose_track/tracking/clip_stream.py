@@ -36,7 +36,8 @@ from .video_stream import PERSON_META_KEYS, VideoTrackingStream
 
 __all__ = ['ClipTrackingStream', 'tube_frame_positions']
 
-#: the 2D baseline's tracker (configs/trackers/oks_greedy.py) for ``merge='none'``
+#: the frame tracker of ``merge='none'`` when the config gives none (MMPose 0.x's OKS tracker;
+#: the Table 7 configs pass the 2D row's oks-gbm tracker)
 DEFAULT_FRAME_TRACKER = dict(type='OKSGreedyTracker')
 
 
@@ -97,7 +98,8 @@ class ClipTrackingStream:
             of a keyframe, or a tracklet that fails to join its person's track, otherwise leaves
             two tracks on one person.
         num_keypoints (int, optional), dataset_meta (dict, optional): as
-            :class:`VideoTrackingStream`.
+            :class:`VideoTrackingStream` (``K`` of empty frames of ``merge='none'``; the OKS
+            ``sigmas`` of the dataset).
     """
 
     def __init__(self,
@@ -129,9 +131,6 @@ class ClipTrackingStream:
                                temporal=temporal, min_track_length=min_track_length,
                                min_box_area=min_box_area)
         self.box_padding = float(box_padding)
-        if num_keypoints is None and dataset_meta:
-            num_keypoints = dataset_meta.get('num_keypoints')
-        self.num_keypoints = None if num_keypoints is None else int(num_keypoints)
         self.frame_stream = None
         self.nms = None if merge == 'none' or nms is None else nms
         if merge == 'none':

