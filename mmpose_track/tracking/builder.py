@@ -14,7 +14,8 @@ from mmpose_track.registry import POSE_TRACKERS, TRACKING_PARTS
 __all__ = ['build_tracker', 'build_part']
 
 #: what each kind of part must provide
-_PART_API = {'similarity': '__call__', 'assigner': '__call__', 'memory': 'commit'}
+_PART_API = {'similarity': '__call__', 'assigner': '__call__', 'memory': 'commit',
+             'motion': 'predict'}
 
 
 def _lookup(registry, name: str):
@@ -41,7 +42,8 @@ def _build(registry, cfg: Mapping[str, Any], what: str):
 
 
 def build_part(cfg: Union[Mapping[str, Any], Any], kind: str):
-    """Build a tracker part (``kind``: ``'similarity'``, ``'assigner'`` or ``'memory'``) from
+    """Build a tracker part (``kind``: ``'similarity'``, ``'assigner'``, ``'memory'`` or
+    ``'motion'``) from
     ``dict(type=..., ...)`` registered in ``TRACKING_PARTS``; an already built part is returned
     as is."""
     if isinstance(cfg, Mapping):

@@ -241,7 +241,8 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
         video_split (dict, optional): ``dict(holdout=..., part='train' | 'holdout', seed=0)``:
             keep only the videos of one part of a deterministic split of the annotation file's
             videos (``holdout``: fraction in (0, 1), or int number of held-out videos; at least
-            one video in each part; see :func:`split_holdout_videos`). Defaults to None (all videos).
+            one video in each part; see :func:`split_holdout_videos`). Defaults to None (all
+            videos).
         **kwargs: the arguments of :class:`BaseCocoStyleDataset` (``data_root``,
             ``data_prefix=dict(img=...)``, ``pipeline``, ``test_mode``, ``metainfo``,
             ``filter_cfg``, ``indices``, ``serialize_data``, ``lazy_init``, ``max_refetch``).
@@ -313,8 +314,8 @@ class PoseTrack18FrameDataset(BaseCocoStyleDataset):
         ann['all_img_ids'] = [f['img_id'] for f in ann['frames']]
         if self.video_split is not None:
             split = self.video_split
-            train, held = split_holdout_videos([f['video_id'] for f in ann['frames']], split['holdout'],
-                                       split['seed'])
+            train, held = split_holdout_videos([f['video_id'] for f in ann['frames']],
+                                               split['holdout'], split['seed'])
             keep = set(held if split['part'] == 'holdout' else train)
             ann['frames'] = [f for f in ann['frames'] if f['video_id'] in keep]
             ann['people'] = {f['img_id']: ann['people'][f['img_id']] for f in ann['frames']}

@@ -16,6 +16,7 @@ from .keypoint_matching_tracker import KeypointMatchingSimilarity, KeypointMatch
 from .oks_trackers import OKSGreedyTracker, OKSHungarianTracker, OKSSimilarity
 from .pose_tracker import BasePoseTracker, PoseTracker, PresetTracker
 from .track_memory import DetectionFrame, TrackMemory
+from ..motion import KalmanBoxMotion, KeypointVelocityMotion  # noqa: F401  (registers them)
 
 __all__ = [
     'PoseTracker', 'PresetTracker', 'BasePoseTracker', 'TrackMemory', 'DetectionFrame',

@@ -53,6 +53,17 @@ class PoseTracker:
             :meth:`finalize` (offline; clip tracking drops very short tracklets before MOTA).
         joint_score_thr: joints scored below it are zeroed by :meth:`filter_output` (the
             papers threshold low-confidence joints before MOTA); not used for matching.
+        score_thrs: ByteTrack's two-stage association, ``dict(high=0.6)``: people whose pose
+            score (mean joint score) is at least ``high`` are matched first (with the cascade
+            above); the others then only against the tracks of the previous frame still
+            unmatched. Unmatched people of either kind start tracks (every person gets an id;
+            ByteTrack drops its low-score leftovers, a pose tracker must not lose predictions).
+            None: one stage.
+        camera_motion: compensation of the camera's motion from the poses,
+            ``dict(inlier_ratio=0.5, max_candidates=64, min_inliers=2)``: before matching, the
+            global similarity transform that carries the tracks onto the people of the frame
+            (:func:`~mmpose_track.tracking.camera_motion.estimate_camera_motion`) moves every
+            track (:meth:`TrackMemory.apply_camera`). None: off.
 
     Attributes:
         feature_keys: names of the features :meth:`update` reads (the similarity's per-person
@@ -66,7 +77,9 @@ class PoseTracker:
                  reactivate: bool = True,
                  cascade: bool = True,
                  min_track_length: int = 1,
-                 joint_score_thr: float = 0.0):
+                 joint_score_thr: float = 0.0,
+                 score_thrs: Optional[Mapping[str, float]] = None,
+                 camera_motion: Optional[Mapping[str, Any]] = None):
         self.similarity = build_part(similarity, 'similarity')
         self.assigner = build_part(
             dict(type='HungarianAssigner', match_thr=0.3) if assigner is None else assigner,
@@ -77,6 +90,12 @@ class PoseTracker:
         self.cascade = bool(cascade)
         self.min_track_length = int(min_track_length)
         self.joint_score_thr = float(joint_score_thr)
+        if score_thrs is not None and set(score_thrs) - {'high'}:
+            raise ValueError(f'score_thrs takes high=..., got {dict(score_thrs)}')
+        self.score_thrs = None if score_thrs is None else dict(score_thrs)
+        self.camera_motion = None if camera_motion is None else dict(camera_motion)
+        #: the camera transform found at the last update (None: none or off)
+        self.last_camera_transform: Optional[np.ndarray] = None
         sim = self.similarity
         self._person_keys: Tuple[str, ...] = tuple(sim.feature_keys)
         self._pairwise_keys: Tuple[str, ...] = tuple(sim.pairwise_keys)
@@ -154,6 +173,31 @@ class PoseTracker:
             c = trk_idx[c]
         return r, c
 
+    def _associate(self, det: DetectionFrame, det_idx: Optional[np.ndarray]):
+        """Match detections ``det_idx`` (None: all) to the tracks: one stage, or the cascade
+        (tracks of the previous frame first, then lost ones); ``(det, row)`` index arrays."""
+        mem = self.memory
+        m = len(mem)
+        active = mem.active()
+        if not self.reactivate:
+            idx = np.flatnonzero(active)
+            if not len(idx):
+                return _EMPTY, _EMPTY
+            return self._match(det, det_idx, None if len(idx) == m else idx)
+        if not self.cascade or active.all() or not active.any():
+            return self._match(det, det_idx, None)
+        rows, cols = self._match(det, det_idx, np.flatnonzero(active))
+        left = np.ones(det.n, dtype=bool) if det_idx is None else np.zeros(det.n, dtype=bool)
+        if det_idx is not None:
+            left[det_idx] = True
+        left[rows] = False
+        if left.any():
+            r2, c2 = self._match(det, np.flatnonzero(left), np.flatnonzero(~active))
+            if len(r2):
+                rows = np.concatenate([rows, r2])
+                cols = np.concatenate([cols, c2])
+        return rows, cols
+
     def update(self, keypoints, bboxes=None, frame_id: Optional[int] = None,
                **features) -> np.ndarray:
         """Assign track ids to the people of one frame.
@@ -177,24 +221,29 @@ class PoseTracker:
         mem.start_frame(det)
         n, m = det.n, len(mem)
         rows = cols = _EMPTY
+        self.last_camera_transform = None
+        if n and m and self.camera_motion is not None:
+            from ..camera_motion import estimate_camera_motion
+            seen = np.flatnonzero(mem.active())  # lost tracks' old places would mislead
+            t = estimate_camera_motion(mem.kpts[seen], mem.boxes[seen], det.kpts, det.boxes,
+                                       **self.camera_motion) if len(seen) else None
+            if t is not None and not np.allclose(t, np.eye(2, 3)):
+                mem.apply_camera(t)
+                self.last_camera_transform = t
         if n and m:
-            active = mem.active()
-            if not self.reactivate:
-                idx = np.flatnonzero(active)
-                if len(idx):
-                    rows, cols = self._match(det, None, None if len(idx) == m else idx)
-            elif not self.cascade or active.all() or not active.any():
-                rows, cols = self._match(det, None, None)
+            if self.score_thrs is None:
+                rows, cols = self._associate(det, None)
             else:
-                idx_a = np.flatnonzero(active)
-                rows, cols = self._match(det, None, idx_a)
-                left = np.ones(n, dtype=bool)
-                left[rows] = False
-                if left.any():
-                    r2, c2 = self._match(det, np.flatnonzero(left), np.flatnonzero(~active))
-                    if len(r2):
-                        rows = np.concatenate([rows, r2])
-                        cols = np.concatenate([cols, c2])
+                score = det.kpts[..., 2].mean(1)
+                high = np.flatnonzero(score >= self.score_thrs['high'])
+                low = np.flatnonzero(score < self.score_thrs['high'])
+                rows, cols = self._associate(det, high) if len(high) else (_EMPTY, _EMPTY)
+                free = np.ones(m, dtype=bool)
+                free[cols] = False
+                free &= mem.active()
+                if len(low) and free.any():
+                    r2, c2 = self._match(det, low, np.flatnonzero(free))
+                    rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
         return mem.commit(det, rows, cols)
 
     def __repr__(self) -> str:
@@ -225,18 +274,18 @@ class PresetTracker(PoseTracker):
         match_thr: the assigner's threshold (pairs are matched only when ``>`` it).
         assigner: ``'hungarian'``, ``'greedy'`` or ``'greedy_global'``, or an assigner config /
             object (then used as is and ``match_thr`` is not applied to it).
-        num_frames_retain, feature_momentum: :class:`~.track_memory.TrackMemory`'s.
+        num_frames_retain, feature_momentum, motion: :class:`~.track_memory.TrackMemory`'s.
         **kwargs: the lifecycle keys of :class:`PoseTracker` (``reactivate``, ``cascade``,
             ``min_track_length``, ``joint_score_thr``).
     """
 
     def __init__(self, similarity: PartCfg, match_thr: float = 0.3,
                  assigner: Union[str, PartCfg] = 'hungarian', num_frames_retain: int = 1,
-                 feature_momentum: float = 0.0, **kwargs):
+                 feature_momentum: float = 0.0, motion=None, **kwargs):
         if isinstance(assigner, str):
             assigner = assigner_from_name(assigner, match_thr)
         super().__init__(similarity, assigner,
-                         TrackMemory(num_frames_retain, feature_momentum), **kwargs)
+                         TrackMemory(num_frames_retain, feature_momentum, motion), **kwargs)
 
 
 #: old name of :class:`PoseTracker` (the base class of every tracker)

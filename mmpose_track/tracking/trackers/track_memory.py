@@ -148,6 +148,11 @@ class TrackMemory:
         num_frames_retain: how many frames after its last observation a track can still be
             matched (1: only tracks seen in the previous frame).
         feature_momentum: a remembered feature becomes ``m · old + (1 − m) · new`` (0: latest).
+        motion: a motion part (``dict(type='KalmanBoxMotion')`` or
+            ``dict(type='KeypointVelocityMotion')``, :mod:`mmpose_track.tracking.motion`), or
+            None. With one, :meth:`start_frame` replaces each track's ``kpts`` / ``boxes`` /
+            ``areas`` by its prediction at the current frame (what the similarities score), and
+            :meth:`commit` restores the observations and feeds the matched ones to the model.
 
     Attributes (one row per live track): ``ids (M,)``, ``kpts (M, K, 3)``, ``boxes (M, 4)``,
     ``areas (M,)``, ``last (M,)`` (frame of the last observation), ``feats`` (``{name: (M,
@@ -157,7 +162,8 @@ class TrackMemory:
     similarity.
     """
 
-    def __init__(self, num_frames_retain: int = 1, feature_momentum: float = 0.0):
+    def __init__(self, num_frames_retain: int = 1, feature_momentum: float = 0.0,
+                 motion=None):
         if num_frames_retain < 1:
             raise ValueError(f'num_frames_retain must be >= 1, got {num_frames_retain}')
         if not 0.0 <= feature_momentum < 1.0:
@@ -165,10 +171,17 @@ class TrackMemory:
         self.num_frames_retain = int(num_frames_retain)
         self.feature_momentum = float(feature_momentum)
         self.feature_keys: Tuple[str, ...] = ()
+        if motion is not None and isinstance(motion, Mapping):
+            from ..builder import build_part
+            motion = build_part(motion, 'motion')
+        self.motion = motion
         self.reset()
 
     def reset(self) -> None:
         """Forget all tracks and restart ids at 0."""
+        if self.motion is not None:
+            self.motion.reset()
+        self._obs = None  # the observations while kpts / boxes / areas hold predictions
         self.ids = _EMPTY
         self.kpts = np.zeros((0, 0, 3))
         self.boxes = np.zeros((0, 4))
@@ -232,6 +245,31 @@ class TrackMemory:
             alive = (det.frame_id - self.last) <= self.num_frames_retain
             if not alive.all():
                 self._compress(alive)
+        if self.motion is not None and len(self.ids):
+            self._obs = (self.kpts, self.boxes, self.areas)
+            self.kpts, self.boxes = self.motion.predict(self.kpts, self.boxes,
+                                                        det.frame_id - self.last)
+            wh = np.maximum(self.boxes[:, 2:] - self.boxes[:, :2], 0)
+            self.areas = np.maximum(wh[:, 0] * wh[:, 1], 1.0)
+
+    def apply_camera(self, transform: np.ndarray) -> None:
+        """Move every track (its prediction, its last observation and its motion state) by a
+        global ``2 x 3`` similarity transform of the image (camera motion between the last frame
+        and the current one)."""
+        from ..motion import apply_similarity_transform
+        scale = float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
+
+        def move(kpts, boxes, areas):
+            kpts = kpts.copy()
+            kpts[..., :2] = apply_similarity_transform(kpts[..., :2], transform)
+            corners = apply_similarity_transform(boxes.reshape(-1, 2, 2), transform)
+            boxes = np.concatenate([corners.min(1), corners.max(1)], 1)
+            return kpts, boxes, areas * scale ** 2
+        self.kpts, self.boxes, self.areas = move(self.kpts, self.boxes, self.areas)
+        if self._obs is not None:
+            self._obs = move(*self._obs)
+        if self.motion is not None:
+            self.motion.apply_camera(transform)
 
     def commit(self, det: DetectionFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Detections ``rows`` continue the tracks in memory rows ``cols``; the others start new
@@ -240,8 +278,14 @@ class TrackMemory:
         frame_id = det.frame_id
         ids = np.empty(n, dtype=np.int64)
         n_new = n - len(rows)
+        if self._obs is not None:  # back from the predictions to the observations
+            self.kpts, self.boxes, self.areas = self._obs
+            self._obs = None
         if len(rows):
             ids[rows] = self.ids[cols]
+            if self.motion is not None:
+                self.motion.observe(cols, self.kpts[cols], self.boxes[cols], det.kpts[rows],
+                                    det.boxes[rows], frame_id - self.last[cols])
             self._write(cols, det, rows, frame_id)
         if n_new:
             new = np.ones(n, dtype=bool)
@@ -309,6 +353,8 @@ class TrackMemory:
     def _append(self, new_ids: np.ndarray, det: DetectionFrame, rows_det: np.ndarray,
                 frame_id: int) -> None:
         m_old = len(self.ids)
+        if self.motion is not None:
+            self.motion.start(det.kpts[rows_det], det.boxes[rows_det])
         self.ids = np.concatenate([self.ids, new_ids])
         self.kpts = np.concatenate([self.kpts, det.kpts[rows_det]])
         self.boxes = np.concatenate([self.boxes, det.boxes[rows_det]])
@@ -342,6 +388,8 @@ class TrackMemory:
         self.next_id = end
 
     def _compress(self, keep: np.ndarray) -> None:
+        if self.motion is not None:
+            self.motion.compress(keep)
         self.ids = self.ids[keep]
         self.kpts = self.kpts[keep]
         self.boxes = self.boxes[keep]
@@ -357,5 +405,6 @@ class TrackMemory:
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_frames_retain={self.num_frames_retain}, '
-                f'feature_momentum={self.feature_momentum}, live_tracks={len(self.ids)}, '
+                f'feature_momentum={self.feature_momentum}, motion={self.motion!r}, '
+                f'live_tracks={len(self.ids)}, '
                 f'next_id={self.next_id})')

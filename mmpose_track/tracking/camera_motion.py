@@ -1,0 +1,113 @@
+"""Camera-motion compensation from the poses themselves (issue 13; BoT-SORT's idea, without the
+image): the global similarity transform between consecutive frames, found robustly from the
+people, applied to every track's prediction before matching.
+
+Under a fast pan or zoom every person moves by the same large offset, so OKS between a track and
+its own person collapses while the *configuration* of the people is unchanged. Each
+(track, detection) pair proposes the transform that maps the track's box onto the detection's box
+(translation of the centres, ratio of the sizes); the proposal that brings the most tracks onto
+some detection wins (RANSAC over pairs, the identity always among the candidates), and a least
+squares similarity (Umeyama) on the joints of its inlier pairs refines it.
+"""
+from typing import Optional
+
+import numpy as np
+
+__all__ = ['estimate_camera_motion', 'fit_similarity_transform']
+
+_IDENTITY = np.array([[1., 0., 0.], [0., 1., 0.]])
+
+
+def fit_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity ``dst ≈ s R src + t`` (Umeyama 1991), as a ``2 x 3`` matrix.
+
+    Args:
+        src, dst: ``(P, 2)`` corresponding points, ``P >= 2`` (non-degenerate).
+
+    Returns:
+        ``[s R | t]``; the translation alone when the points do not span (``P == 1`` or all
+        equal).
+    """
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    var = (a ** 2).sum() / len(src)
+    if len(src) < 2 or var < 1e-9:
+        return np.concatenate([np.eye(2), (mu_d - mu_s)[:, None]], 1)
+    cov = b.T @ a / len(src)
+    u, d, vt = np.linalg.svd(cov)
+    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
+    rot = u @ sign @ vt
+    scale = (d * np.diag(sign)).sum() / var
+    t = mu_d - scale * rot @ mu_s
+    return np.concatenate([scale * rot, t[:, None]], 1)
+
+
+def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
+                           det_kpts: np.ndarray, det_boxes: np.ndarray,
+                           inlier_ratio: float = 0.5, max_candidates: int = 64,
+                           min_inliers: int = 2, min_gain: int = 2,
+                           seed: int = 0) -> Optional[np.ndarray]:
+    """The global similarity transform that carries the tracks onto the detections.
+
+    Candidates: the identity and, for up to ``max_candidates`` (track, detection) pairs (all
+    when ``M * N`` is smaller; else a fixed random sample), the map of the track's box onto the
+    detection's (centre translation and the mean of the width and height ratios, about the
+    track's centre). A track is an inlier of a candidate when its mapped centre lies within
+    ``inlier_ratio`` x its mapped box height of some detection's centre and the sizes agree
+    within a factor 1.5. The candidate with the most inliers wins, but a motion must bring at
+    least ``min_gain`` more tracks onto people than the identity does and cover at least half the
+    tracks (people walk, detectors err: a static camera must stay static); its inlier pairs (each inlier track with its nearest detection) refine it by
+    :func:`fit_similarity_transform` on their joints seen in both.
+
+    Args:
+        track_kpts: ``(M, K, 3)`` the tracks' joints (x, y, score; score 0 = missing).
+        track_boxes: ``(M, 4)`` their x1y1x2y2 boxes.
+        det_kpts: ``(N, K, 3)``; det_boxes: ``(N, 4)``, the current frame.
+        inlier_ratio: centre tolerance in box heights.
+        max_candidates: pairs tried at most.
+        min_inliers: fewer inliers: no transform (``None``).
+        min_gain: inliers a motion needs beyond the identity's.
+        seed: of the sample of pairs.
+
+    Returns:
+        ``2 x 3`` matrix ``[A | t]`` (image px of the previous frame to the current one), or
+        ``None`` when fewer than ``min_inliers`` tracks agree on one motion (or no people).
+    """
+    m, n = len(track_boxes), len(det_boxes)
+    if m == 0 or n == 0:
+        return None
+    tc = (track_boxes[:, :2] + track_boxes[:, 2:]) / 2
+    dc = (det_boxes[:, :2] + det_boxes[:, 2:]) / 2
+    tsz = np.maximum(track_boxes[:, 2:] - track_boxes[:, :2], 1e-6)
+    dsz = np.maximum(det_boxes[:, 2:] - det_boxes[:, :2], 1e-6)
+    ti, di = np.meshgrid(np.arange(m), np.arange(n), indexing='ij')
+    ti, di = ti.ravel(), di.ravel()
+    if len(ti) > max_candidates:
+        pick = np.random.default_rng(seed).choice(len(ti), max_candidates, replace=False)
+        ti, di = ti[pick], di[pick]
+    scale = (dsz[di] / tsz[ti]).mean(1)  # (C,)
+    shift = dc[di] - scale[:, None] * tc[ti]  # x' = s x + shift
+    scale = np.concatenate([[1.0], scale])
+    shift = np.concatenate([[[0.0, 0.0]], shift])
+    # (C, M, 2) mapped track centres, (C, M) mapped heights
+    mapped = scale[:, None, None] * tc[None] + shift[:, None]
+    mh = scale[:, None] * tsz[None, :, 1]
+    dist = np.linalg.norm(mapped[:, :, None] - dc[None, None], axis=-1)  # (C, M, N)
+    ratio = (scale[:, None, None] * tsz[None, :, None, 1]) / dsz[None, None, :, 1]
+    ok = (dist <= inlier_ratio * mh[:, :, None]) & (ratio < 1.5) & (ratio > 1 / 1.5)
+    counts = ok.any(2).sum(1)
+    best = int(np.argmax(counts))  # the identity (index 0) wins ties
+    if counts[best] < min_inliers:
+        return None
+    if best == 0 or counts[best] < counts[0] + min_gain or 2 * counts[best] < m:
+        return _IDENTITY.copy()
+    inl = np.flatnonzero(ok[best].any(1))
+    nearest = np.where(ok[best][inl], dist[best][inl], np.inf).argmin(1)
+    src, dst = track_kpts[inl], det_kpts[nearest]
+    seen = (src[..., 2] > 0) & (dst[..., 2] > 0) & np.isfinite(src[..., :2]).all(-1) \
+        & np.isfinite(dst[..., :2]).all(-1)
+    if seen.sum() < 3:
+        return np.array([[scale[best], 0., shift[best][0]], [0., scale[best], shift[best][1]]])
+    return fit_similarity_transform(src[..., :2][seen], dst[..., :2][seen])

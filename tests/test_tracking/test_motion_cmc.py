@@ -1,0 +1,167 @@
+"""Motion models, camera-motion compensation from the poses and ByteTrack's two-stage
+association of PoseTracker (issue 13), against hand-computed answers and MMDet's own filter."""
+import numpy as np
+import pytest
+
+from mmpose_track.tracking import build_tracker
+from mmpose_track.tracking.camera_motion import estimate_camera_motion, fit_similarity_transform
+from mmpose_track.tracking.motion import (KalmanBoxMotion, KeypointVelocityMotion,
+                                          xyah_to_xyxy, xyxy_to_xyah)
+
+K = 17
+
+
+def _pose(x, y, h=80.0, score=0.9, seed=0):
+    """(K, 3) joints of a standing figure centred at (x, y), height h."""
+    rng = np.random.default_rng(seed)
+    rel = np.stack([rng.uniform(-0.2, 0.2, K), np.linspace(-0.5, 0.5, K)], 1)
+    return np.concatenate([rel * h + [x, y], np.full((K, 1), score)], 1)
+
+
+def _oks_tracker(**kw):
+    return build_tracker(dict(
+        type='PoseTracker', similarity=dict(type='OKSSimilarity'),
+        assigner=dict(type='HungarianAssigner', match_thr=0.3),
+        memory=dict(type='TrackMemory', num_frames_retain=5, **kw.pop('memory', {})), **kw))
+
+
+# ------------------------------------------------------------------ motion models
+def test_kalman_batched_equals_mmdet_per_track():
+    from mmdet.models.task_modules.tracking import KalmanFilter
+    kf = KalmanFilter()
+    rng = np.random.default_rng(0)
+    boxes0 = np.concatenate([rng.uniform(0, 500, (5, 2)), rng.uniform(40, 120, (5, 2))], 1)
+    boxes0[:, 2:] += boxes0[:, :2]
+    motion = KalmanBoxMotion()
+    motion.start(np.zeros((5, K, 3)), boxes0)
+    ref = [kf.initiate(xyxy_to_xyah(b[None])[0]) for b in boxes0]
+    boxes = boxes0
+    for step in range(1, 6):
+        gaps = np.array([1, 1, 2, 1, 3])
+        new = boxes + rng.normal(0, 3, boxes.shape) + [5, 0, 5, 0]
+        motion.observe(np.arange(5), np.zeros((5, K, 3)), boxes, np.zeros((5, K, 3)), new, gaps)
+        for i in range(5):
+            mean, cov = ref[i]
+            for _ in range(gaps[i]):
+                mean, cov = kf.predict(mean, cov)
+            ref[i] = kf.update(mean, cov, xyxy_to_xyah(new[i:i + 1])[0])
+        boxes = new
+    np.testing.assert_allclose(motion.mean, np.stack([r[0] for r in ref]), rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(motion.cov, np.stack([r[1] for r in ref]), rtol=1e-9, atol=1e-8)
+    # prediction of all tracks = MMDet's predict per track
+    _, pred = motion.predict(np.zeros((5, K, 3)), boxes, np.ones(5, int))
+    want = np.stack([kf.predict(*r)[0][:4] for r in ref])
+    np.testing.assert_allclose(pred, xyah_to_xyxy(want), atol=1e-8)
+
+
+def test_kalman_constant_velocity_box_prediction():
+    """A box moving 10 px right and 2 px down per frame: after 60 exact observations the
+    prediction of the next frame is the hand-computed box (to 0.02 px: the filter converges),
+    and the joints follow it."""
+    motion = KalmanBoxMotion()
+    box = np.array([[100., 50., 140., 150.]])
+    kpts = _pose(120, 100)[None]
+    motion.start(kpts, box)
+    for t in range(1, 61):
+        new = box + [10, 2, 10, 2]
+        motion.observe(np.array([0]), kpts, box, kpts + [10, 2, 0], new, np.array([1]))
+        box, kpts = new, kpts + [10, 2, 0]
+    pk, pb = motion.predict(kpts, box, np.array([1]))
+    np.testing.assert_allclose(pb, box + [10, 2, 10, 2], atol=0.02)
+    np.testing.assert_allclose(pk, kpts + [10, 2, 0], atol=0.02)
+    pk3, pb3 = motion.predict(kpts, box, np.array([3]))  # three frames ahead
+    np.testing.assert_allclose(pb3, box + [30, 6, 30, 6], atol=0.06)
+
+
+def test_keypoint_velocity_by_hand():
+    motion = KeypointVelocityMotion(momentum=0.0)
+    a = _pose(100, 100)[None]
+    motion.start(a, np.zeros((1, 4)))
+    b = a + [4, -2, 0]
+    b[0, 3, 2] = 0  # joint 3 missed at the new observation: keeps its velocity (0)
+    motion.observe(np.array([0]), a, np.zeros((1, 4)), b, np.zeros((1, 4)), np.array([2]))
+    pk, pb = motion.predict(b, np.array([[0., 0., 10., 10.]]), np.array([3]))
+    want = b[..., :2] + np.array([2, -1]) * 3
+    want[0, 3] = b[0, 3, :2]
+    np.testing.assert_allclose(pk[..., :2], want)
+    shift = np.where(np.arange(K)[:, None] == 3, 0, [2, -1]).mean(0) * 3
+    np.testing.assert_allclose(pb[0], [shift[0], shift[1], 10 + shift[0], 10 + shift[1]])
+
+
+# ------------------------------------------------------------------ camera motion
+def test_fit_similarity_transform_recovers_a_known_one():
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 300, (20, 2))
+    th, s, t = 0.1, 1.2, np.array([30., -15.])
+    rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    dst = s * src @ rot.T + t
+    np.testing.assert_allclose(fit_similarity_transform(src, dst),
+                               np.concatenate([s * rot, t[:, None]], 1), atol=1e-9)
+
+
+def test_estimate_camera_motion_pan_zoom_and_static():
+    people = np.stack([_pose(80 + 60 * i, 120, seed=i) for i in range(5)])
+    boxes = np.concatenate([people[..., :2].min(1), people[..., :2].max(1)], 1)
+    # a pan of +60 px (one person spacing) and a 10 % zoom about the origin
+    t = np.array([[1.1, 0, 60.], [0, 1.1, 5.]])
+    moved = people.copy()
+    moved[..., :2] = people[..., :2] @ t[:, :2].T + t[:, 2]
+    mboxes = np.concatenate([moved[..., :2].min(1), moved[..., :2].max(1)], 1)
+    est = estimate_camera_motion(people, boxes, moved[[2, 0, 4, 1]], mboxes[[2, 0, 4, 1]])
+    np.testing.assert_allclose(est, t, atol=1e-6)
+    # a static camera with one person walking: the identity
+    step = people.copy()
+    step[0, :, 0] += 7
+    sb = np.concatenate([step[..., :2].min(1), step[..., :2].max(1)], 1)
+    np.testing.assert_array_equal(estimate_camera_motion(people, boxes, step, sb), np.eye(2, 3))
+    assert estimate_camera_motion(people[:0], boxes[:0], step, sb) is None
+
+
+def _pan_video(pan_at=5, pan=60.0, frames=10):
+    """5 people 60 px apart walking right 1 px / frame; at frame ``pan_at`` the camera pans and
+    every person jumps ``pan`` px right (one spacing): person i lands where person i + 1 was."""
+    out = []
+    for f in range(frames):
+        off = pan if f >= pan_at else 0.0
+        out.append(np.stack([_pose(80 + 60 * i + f + off, 120, seed=i) for i in range(5)]))
+    return out
+
+
+@pytest.mark.parametrize('motion', [None, dict(type='KalmanBoxMotion'),
+                                    dict(type='KeypointVelocityMotion')])
+def test_pan_keeps_identities_with_compensation_only(motion):
+    mem = {} if motion is None else dict(motion=motion)
+    for comp, expect_kept in ((None, False), (dict(), True)):
+        tracker = _oks_tracker(camera_motion=comp, memory=mem)
+        ids = [tracker.update(k, None, f) for f, k in enumerate(_pan_video())]
+        kept = all((i == ids[0]).all() for i in ids)
+        assert kept == expect_kept, (comp, motion, ids)
+    # the transform found at the pan: the offset of the cut, to the pixel
+    tracker = _oks_tracker(camera_motion=dict())
+    for f, k in enumerate(_pan_video()):
+        tracker.update(k, None, f)
+        if f == 5:
+            np.testing.assert_allclose(tracker.last_camera_transform[:, 2], [60, 0], atol=1.5)
+
+
+# ------------------------------------------------------------------ two-stage association
+def test_low_score_detection_continues_its_track_in_the_second_round():
+    tracker = _oks_tracker(score_thrs=dict(high=0.6))
+    a, b = _pose(100, 120), _pose(300, 120, seed=1)
+    assert tracker.update(np.stack([a, b]), None, 0).tolist() == [0, 1]
+    # frame 1: b is half occluded (score 0.3), a has a confident and a low-score duplicate
+    low_b = b.copy()
+    low_b[:, 2] = 0.3
+    dup_a = a.copy()
+    dup_a[:, 2] = 0.3
+    a1 = a + [1.5, 0, 0]
+    ids = tracker.update(np.stack([dup_a, a1, low_b]), None, 1)
+    # the confident a1 continues track 0 (first round) although the duplicate sits exactly on
+    # the old position; the low-score b continues track 1 (second round); the duplicate gets a
+    # new id (kept, not dropped)
+    assert ids.tolist() == [2, 0, 1]
+    one_stage = _oks_tracker()
+    one_stage.update(np.stack([a, b]), None, 0)
+    assert one_stage.update(np.stack([dup_a, a1, low_b]), None, 1).tolist() == [0, 2, 1]
+    with pytest.raises(ValueError, match='score_thrs takes high'):
+        _oks_tracker(score_thrs=dict(low=0.1))
