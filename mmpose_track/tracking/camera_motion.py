@@ -54,11 +54,12 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     Candidates: the identity and, for up to ``max_candidates`` (track, detection) pairs (all
     when ``M * N`` is smaller; else a fixed random sample), the map of the track's box onto the
     detection's (centre translation and the mean of the width and height ratios, about the
-    track's centre). A track is an inlier of a candidate when its mapped centre lies within
-    ``inlier_ratio`` x its mapped box height of some detection's centre and the sizes agree
-    within a factor 1.5. The candidate with the most inliers wins, but a motion must bring at
-    least ``min_gain`` more tracks onto people than the identity does and cover at least half the
-    tracks (people walk, detectors err: a static camera must stay static); its inlier pairs (each inlier track with its nearest detection) refine it by
+    track's centre). Under a candidate, a track is scored against the detections whose centre
+    lies within ``inlier_ratio`` x its mapped box height of its mapped centre (sizes within a
+    factor 1.5) by the agreement of their joints (an OKS with one sigma of 0.1 box height), its
+    best; it is an inlier above 0.5. The candidate with the highest total wins, but a motion must
+    beat the identity by ``min_gain`` (in people) and have at least half the tracks as inliers
+    (people walk, detectors err: a static camera must stay static); its inlier pairs (each inlier track with its nearest detection) refine it by
     :func:`fit_similarity_transform` on their joints seen in both.
 
     Args:
@@ -68,7 +69,8 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         inlier_ratio: centre tolerance in box heights.
         max_candidates: pairs tried at most.
         min_inliers: fewer inliers: no transform (``None``).
-        min_gain: inliers a motion needs beyond the identity's.
+        min_gain: score (about one per well-matched person) a motion needs beyond the
+            identity's.
         seed: of the sample of pairs.
 
     Returns:
@@ -97,14 +99,29 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     dist = np.linalg.norm(mapped[:, :, None] - dc[None, None], axis=-1)  # (C, M, N)
     ratio = (scale[:, None, None] * tsz[None, :, None, 1]) / dsz[None, None, :, 1]
     ok = (dist <= inlier_ratio * mh[:, :, None]) & (ratio < 1.5) & (ratio > 1 / 1.5)
-    counts = ok.any(2).sum(1)
-    best = int(np.argmax(counts))  # the identity (index 0) wins ties
+    # the pairs whose centres agree are scored on their joints: mean over the joints seen in both
+    # of exp(-d^2 / (2 (0.1 h)^2)) (an OKS with one sigma), so a motion that maps each person onto
+    # a *neighbour* (a row of people panned by one spacing) scores low
+    c, i, j = np.nonzero(ok)
+    jsim = np.zeros(ok.shape)
+    if len(c):
+        src, dst = track_kpts[i], det_kpts[j]
+        both = (src[..., 2] > 0) & (dst[..., 2] > 0)
+        xy = scale[c, None, None] * np.nan_to_num(src[..., :2]) + shift[c][:, None]
+        d2 = ((xy - np.nan_to_num(dst[..., :2])) ** 2).sum(-1)
+        e = np.exp(-d2 / (2 * (0.1 * mh[c, i])[:, None] ** 2))
+        jsim[c, i, j] = np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
+    track_score = jsim.max(2)  # (C, M)
+    inliers = track_score > 0.5
+    counts = inliers.sum(1)
+    score = track_score.sum(1)
+    best = int(np.argmax(score))  # the identity (index 0) wins ties
     if counts[best] < min_inliers:
         return None
-    if best == 0 or counts[best] < counts[0] + min_gain or 2 * counts[best] < m:
+    if best == 0 or score[best] < score[0] + min_gain or 2 * counts[best] < m:
         return _IDENTITY.copy()
-    inl = np.flatnonzero(ok[best].any(1))
-    nearest = np.where(ok[best][inl], dist[best][inl], np.inf).argmin(1)
+    inl = np.flatnonzero(inliers[best])
+    nearest = jsim[best][inl].argmax(1)
     src, dst = track_kpts[inl], det_kpts[nearest]
     seen = (src[..., 2] > 0) & (dst[..., 2] > 0) & np.isfinite(src[..., :2]).all(-1) \
         & np.isfinite(dst[..., :2]).all(-1)
