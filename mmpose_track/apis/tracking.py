@@ -314,7 +314,8 @@ def track_video(data: Dict[str, Any],
         joint_score_thr: zero the score (third keypoint value, and ``scores`` when given) of
             joints scored below it in the output (``0``: off).
         drop_short: remove the annotations of tracks shorter than the tracker's
-            ``min_track_length`` (``tracker.finalize()``).
+            ``min_track_length`` (those ``tracker.finalize()`` maps to -1). The ids it renames
+            (offline stitching) are applied in any case.
         source: the file name used in error messages.
 
     Returns:
@@ -348,23 +349,32 @@ def track_video(data: Dict[str, Any],
         by_image[img_id].append((pos, a))
 
     tracker.reset()
+    # box trackers read the detection score: the annotations' "score" (checked above)
+    wants_scores = 'bbox_scores' in getattr(tracker, 'feature_keys', ()) and \
+        'bbox_scores' not in features
     order, fidx = frame_order(images, source)
     frame_groups, frame_raw_ids = [], []
     for p, fi in zip(order, fidx):
         group = by_image[images[p]['id']]
         kpts, boxes, feats = _person_arrays(group, num_kpts, features, source)
+        if wants_scores and group and all('score' in a for _, a in group):
+            feats['bbox_scores'] = np.array([a['score'] for _, a in group], np.float64)
         ids = tracker.update(kpts, boxes, fi, **feats)
         frame_groups.append([a for _, a in group])
         frame_raw_ids.append(np.asarray(ids, dtype=np.int64).reshape(-1))
 
-    if drop_short:
-        remap = tracker.finalize()
-        keep = {t for t, v in remap.items() if v >= 0}
+    # the tracker's offline step: renamed ids (e.g. stitched tracks) always apply; tracks it
+    # maps to -1 (shorter than its min_track_length) are removed with drop_short only
+    remap = tracker.finalize() if hasattr(tracker, 'finalize') else {}
+    if remap:
+        from mmpose_track.tracking import remap_track_ids
+        applied = remap if drop_short else {t: v for t, v in remap.items() if v >= 0}
+        keep = [remap_track_ids(ids, applied) for ids in frame_raw_ids]
         dropped = set()
-        for g, ids in zip(frame_groups, frame_raw_ids):
-            dropped.update(id(a) for a, t in zip(g, ids.tolist()) if t not in keep)
-        pairs = [[(a, t) for a, t in zip(g, ids.tolist()) if id(a) not in dropped]
-                 for g, ids in zip(frame_groups, frame_raw_ids)]
+        for g, ids in zip(frame_groups, keep):
+            dropped.update(id(a) for a, t in zip(g, ids.tolist()) if t < 0)
+        pairs = [[(a, t) for a, t in zip(g, ids.tolist()) if t >= 0]
+                 for g, ids in zip(frame_groups, keep)]
         frame_groups = [[a for a, _ in p] for p in pairs]
         frame_raw_ids = [np.asarray([t for _, t in p], dtype=np.int64) for p in pairs]
         out['annotations'] = [a for a in anns if id(a) not in dropped]

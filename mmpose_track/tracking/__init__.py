@@ -24,7 +24,7 @@ _EXPORTS = {
     'GreedyAssigner': 'trackers', 'OKSGreedyTracker': 'trackers',
     'OKSHungarianTracker': 'trackers', 'IoUHungarianTracker': 'trackers',
     'IoUAppearanceTracker': 'trackers', 'EmbeddingTracker': 'trackers',
-    'KeypointMatchingTracker': 'trackers',
+    'KeypointMatchingTracker': 'trackers', 'MMDetBoxTracker': 'trackers',
     'VideoTrackingStream': 'video_stream', 'remap_track_ids': 'video_stream',
     # similarities (one implementation of each quantity)
     'bbox_iou_matrix': 'similarity', 'oks_matrix': 'similarity',
@@ -48,6 +48,12 @@ _EXPORTS = {
     'cluster_edge_cost': 'pose_merging',
     'temporal_path_search': 'path_search',
     'filter_low_score_joints': 'filters', 'short_track_remap': 'filters',
+    'TrackletSummary': 'stitching', 'summarize_tracklets': 'stitching',
+    'track_velocity': 'stitching', 'stitch_score_matrix': 'stitching',
+    'stitch_tracklets': 'stitching', 'stitch_tracks': 'stitching',
+    'interpolate_track_gaps': 'stitching', 'interpolate_gaps': 'stitching',
+    'estimate_camera_motion': 'camera_motion', 'fit_similarity_transform': 'camera_motion',
+    'KalmanBoxMotion': 'motion', 'KeypointVelocityMotion': 'motion',
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, names=_EXPORTS)

@@ -165,3 +165,51 @@ def test_low_score_detection_continues_its_track_in_the_second_round():
     assert one_stage.update(np.stack([dup_a, a1, low_b]), None, 1).tolist() == [0, 2, 1]
     with pytest.raises(ValueError, match='score_thrs takes high'):
         _oks_tracker(score_thrs=dict(low=0.1))
+
+
+# ------------------------------------------------------------------ offline stitching
+@pytest.mark.parametrize('gap', [2, 4, 6])
+def test_stitching_gives_back_the_id_after_a_gap_of_at_most_max_gap(gap):
+    """Two people walking 3 px / frame; person 1 is not detected for ``gap`` frames. The online
+    tracker (previous frame only) gives it a new id; finalize() stitches it back when the gap is
+    at most max_gap = 4 frames, and min_track_length counts the stitched track."""
+    tracker = build_tracker(dict(
+        type='PoseTracker', similarity=dict(type='OKSSimilarity'),
+        assigner=dict(type='HungarianAssigner', match_thr=0.3),
+        memory=dict(type='TrackMemory', num_frames_retain=1), min_track_length=12,
+        stitch=dict(max_gap=4, sim_thr=0.3)))
+    raw = []
+    for f in range(20):
+        people = [_pose(100 + 3 * f, 120)]
+        if not 8 <= f < 8 + gap:
+            people.append(_pose(300 - 3 * f, 120, seed=1))
+        raw.append(tracker.update(np.stack(people), None, f))
+    assert raw[-1].tolist() == [0, 2]  # online: a new id after the gap
+    remap = tracker.finalize()
+    ids = [np.array([remap[int(t)] for t in r]) for r in raw]
+    if gap <= 4:  # stitched: id 1 again, and 20 - gap >= 12 frames long
+        assert remap == {0: 0, 1: 1, 2: 1}
+        assert all(i.tolist() in ([0, 1], [0]) for i in ids)
+    else:  # not stitched: both pieces (8 and 6 frames) are shorter than 12: dropped
+        assert remap == {0: 0, 1: -1, 2: -1}
+
+
+def test_track_tool_applies_stitched_ids(tmp_path):
+    import json
+    from mmpose_track.apis.tracking import track_video
+    images = [dict(id=i, file_name=f'v/{i:06d}.jpg', frame_id=i) for i in range(12)]
+    anns = []
+    for f in range(12):
+        anns.append(dict(image_id=f, keypoints=_pose(100 + 3 * f, 120).ravel().tolist()))
+        if not 5 <= f < 7:
+            anns.append(dict(image_id=f,
+                             keypoints=_pose(300 - 3 * f, 120, seed=1).ravel().tolist()))
+    data = dict(images=images, annotations=anns)
+    cfg = dict(type='PoseTracker', similarity=dict(type='OKSSimilarity'),
+               memory=dict(type='TrackMemory', num_frames_retain=1))
+    plain = track_video(data, build_tracker(cfg))
+    stitched = track_video(data, build_tracker(dict(cfg, stitch=dict(max_gap=3))))
+    ids = lambda d: sorted({a['track_id'] for a in d['annotations']})  # noqa: E731
+    assert ids(plain) == [0, 1, 2] and ids(stitched) == [0, 1]
+    assert json.dumps(stitched)  # plain JSON
+

@@ -37,6 +37,12 @@ more, with lower scores, where the person is unseen); some people get a duplicat
 per-video generators seeded by ``(seed, split, video index)``, separately for the scene and for the
 detections, so the output depends only on the options.
 
+Robustness options (defaults: the default set, byte for byte): ``camera_strength`` (pans and zooms
+sweep back and forth, as many times as fast), ``shot_cuts``, ``crossing_pairs``, ``det_dropout``
+(runs of frames where a person is missing from the detections, not from the ground truth). The
+``hard`` preset (:data:`HARD_OPTIONS`, ``SyntheticPoseTrackOptions.hard()``, ``preset='hard'``)
+sets them for a harder val split.
+
 Modules, by concern: :mod:`.options` (options, constants), :mod:`.scene` (people, camera, world
 canvas), :mod:`.render` (frames and what each person shows), :mod:`.labels` (ground truth),
 :mod:`.detections` (detector noise), :mod:`.writer` (files; the entry points).
@@ -51,11 +57,11 @@ Output layout under ``out_dir``::
     detections/{split}/{vid}.json                   noisy pose detections, no track_id
     meta.json                                       options, camera events, people, per video
 """
-from .options import (CAMERA_MODES, KEYPOINT_NAMES, POSETRACK18_CATEGORIES,
-                      SyntheticPoseTrackOptions)
+from .options import (CAMERA_MODES, HARD_OPTIONS, KEYPOINT_NAMES, POSETRACK18_CATEGORIES,
+                      PRESETS, SyntheticPoseTrackOptions)
 from .writer import generate_synthetic_posetrack18, write_synthetic_posetrack18
 
 __all__ = [
-    'CAMERA_MODES', 'KEYPOINT_NAMES', 'POSETRACK18_CATEGORIES', 'SyntheticPoseTrackOptions',
-    'generate_synthetic_posetrack18', 'write_synthetic_posetrack18'
+    'CAMERA_MODES', 'HARD_OPTIONS', 'KEYPOINT_NAMES', 'POSETRACK18_CATEGORIES', 'PRESETS',
+    'SyntheticPoseTrackOptions', 'generate_synthetic_posetrack18', 'write_synthetic_posetrack18'
 ]

@@ -49,31 +49,60 @@ def _template_keypoints(rng: np.random.Generator, box: np.ndarray) -> np.ndarray
     return np.column_stack([xy, rng.uniform(0.02, 0.4, _NUM_JOINTS)])
 
 
-def _detections(rng: np.random.Generator, views: List[_View], opts: SyntheticPoseTrackOptions
+def _dropout_mask(rng: np.random.Generator, num_people: int, num_frames: int, rate: float,
+                  max_len: int) -> np.ndarray:
+    """(people, frames) bool: where a person is missing from the detections. In every frame a
+    person starts a dropout run with probability ``rate``; a run lasts 1..``max_len`` frames
+    (runs may overlap and merge)."""
+    starts = rng.random((num_people, num_frames)) < rate
+    lengths = rng.integers(1, max_len + 1, (num_people, num_frames))
+    frames = np.arange(num_frames)
+    ends = np.where(starts, frames + lengths, 0)  # first frame after each run
+    return np.maximum.accumulate(ends, axis=1) > frames if num_frames else starts
+
+
+def _person_detections(rng: np.random.Generator, view: _View, opts: SyntheticPoseTrackOptions
+                       ) -> List[Tuple[np.ndarray, float, np.ndarray]]:
+    """Detections of one person (none when missed, or a box and maybe a duplicate): misses are
+    more likely for occluded, truncated and small people."""
+    width, height = opts.width, opts.height
+    key = [0, 1, 2] + list(range(5, _NUM_JOINTS))
+    seen = (view.in_image & ~view.occluded)[key].mean()
+    small = (view.box[3] - view.box[1]) < 0.12 * height
+    p_miss = opts.det_miss_rate + 0.7 * (1 - seen)**2 + (0.15 if small else 0.0)
+    if rng.random() < p_miss:
+        return []
+    sigma = opts.det_keypoint_jitter * (view.box[3] - view.box[1])
+    box = _jitter_box(rng, view.box, opts.det_box_jitter, width, height)
+    if box is None:
+        return []
+    score = float(np.clip(0.97 - 0.45 * (1 - seen) - abs(rng.normal(0, 0.08)) -
+                          (0.1 if small else 0.0), 0.05, 0.999))
+    dets = [(box, score, _noisy_keypoints(rng, view, sigma, width, height, 1.0))]
+    if rng.random() < opts.det_duplicate_rate:
+        dup = _jitter_box(rng, view.box, 2.5 * opts.det_box_jitter, width, height)
+        if dup is not None:
+            dets.append((dup, score * rng.uniform(0.3, 0.8),
+                         _noisy_keypoints(rng, view, 2 * sigma, width, height, 0.8)))
+    return dets
+
+
+def _detections(rng: np.random.Generator, views: List[_View], opts: SyntheticPoseTrackOptions,
+                dropped: Optional[np.ndarray] = None
                 ) -> List[Tuple[np.ndarray, float, np.ndarray]]:
     """Noisy detections of a frame (box x1y1x2y2, score, keypoints (17, 3)), best first:
-    misses (more for occluded, truncated and small people), jitter, duplicates, false positives."""
+    misses, jitter, duplicates (:func:`_person_detections`), false positives clear of every
+    person.
+
+    ``dropped`` (bool per person index) removes those people's detections (and duplicates) after
+    their noise is drawn, so every other detection is the same as without it.
+    """
     width, height = opts.width, opts.height
     dets = []
-    key = [0, 1, 2] + list(range(5, _NUM_JOINTS))
     for view in views:
-        seen = (view.in_image & ~view.occluded)[key].mean()
-        small = (view.box[3] - view.box[1]) < 0.12 * height
-        p_miss = opts.det_miss_rate + 0.7 * (1 - seen)**2 + (0.15 if small else 0.0)
-        if rng.random() < p_miss:
-            continue
-        sigma = opts.det_keypoint_jitter * (view.box[3] - view.box[1])
-        box = _jitter_box(rng, view.box, opts.det_box_jitter, width, height)
-        if box is None:
-            continue
-        score = float(np.clip(0.97 - 0.45 * (1 - seen) - abs(rng.normal(0, 0.08)) -
-                              (0.1 if small else 0.0), 0.05, 0.999))
-        dets.append((box, score, _noisy_keypoints(rng, view, sigma, width, height, 1.0)))
-        if rng.random() < opts.det_duplicate_rate:
-            dup = _jitter_box(rng, view.box, 2.5 * opts.det_box_jitter, width, height)
-            if dup is not None:
-                dets.append((dup, score * rng.uniform(0.3, 0.8),
-                             _noisy_keypoints(rng, view, 2 * sigma, width, height, 0.8)))
+        found = _person_detections(rng, view, opts)
+        if dropped is None or not dropped[view.index]:
+            dets += found
     people = np.array([v.box for v in views]).reshape(-1, 4)
     for _ in range(int(rng.poisson(opts.det_false_positives))):
         for _try in range(20):  # a box clear of every person

@@ -1,8 +1,8 @@
 """Options and constants of the synthetic PoseTrack18 generator (keypoint names, skeleton,
 categories, camera modes, scene constants)."""
 import re
-from dataclasses import dataclass
-from typing import Tuple
+from dataclasses import dataclass, fields, replace
+from typing import Any, Dict, Tuple
 
 from mmpose_track.structures.posetrack18_format import (NUM_KEYPOINTS, POSETRACK18_KEYPOINT_NAMES,
                                                           POSETRACK18_SKELETON)
@@ -65,6 +65,16 @@ class SyntheticPoseTrackOptions:
     det_keypoint_jitter: float = 0.03
     jpeg_quality: int = 90
     write_video: bool = False
+    camera_strength: float = 1.0
+    shot_cuts: int = 1
+    crossing_pairs: int = 1
+    det_dropout: float = 0.0
+    det_dropout_len: int = 3
+
+    @classmethod
+    def hard(cls, **overrides: Any) -> 'SyntheticPoseTrackOptions':
+        """The ``hard`` preset (:data:`HARD_OPTIONS`) with ``overrides`` on top."""
+        return replace(cls(**HARD_OPTIONS), **overrides)
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first invalid option."""
@@ -72,7 +82,8 @@ class SyntheticPoseTrackOptions:
             'seed': (0, None), 'num_videos': (1, None), 'num_val_videos': (1, None),
             'num_frames': (1, 9999), 'max_people': (1, 30), 'width': (32, 8192),
             'height': (32, 8192), 'label_every': (1, None), 'dense_frames': (0, None),
-            'min_keypoints': (1, 15), 'jpeg_quality': (1, 100)
+            'min_keypoints': (1, 15), 'jpeg_quality': (1, 100), 'shot_cuts': (1, 50),
+            'crossing_pairs': (0, 15), 'det_dropout_len': (1, 9999)
         }
         for name, (low, high) in ints.items():
             value = getattr(self, name)
@@ -85,7 +96,8 @@ class SyntheticPoseTrackOptions:
             'length_jitter': (0.0, 0.99), 'ignore_region_ratio': (0.0, 1.0),
             'similar_pair_ratio': (0.0, 1.0), 'det_miss_rate': (0.0, 1.0),
             'det_duplicate_rate': (0.0, 1.0), 'det_false_positives': (0.0, 20.0),
-            'det_box_jitter': (0.0, 1.0), 'det_keypoint_jitter': (0.0, 1.0), 'fps': (1e-3, 1e3)
+            'det_box_jitter': (0.0, 1.0), 'det_keypoint_jitter': (0.0, 1.0), 'fps': (1e-3, 1e3),
+            'camera_strength': (1.0, 20.0), 'det_dropout': (0.0, 1.0)
         }
         for name, (low, high) in floats.items():
             value = getattr(self, name)
@@ -109,3 +121,38 @@ class SyntheticPoseTrackOptions:
     def videos_in(self, split: str) -> int:
         """Number of videos of ``split``."""
         return self.num_val_videos if split == 'val' else self.num_videos
+
+    def recorded(self) -> Dict[str, Any]:
+        """The options as written to ``meta.json``: every field, except the robustness options
+        (:data:`ROBUSTNESS_FIELDS`) left at their defaults, so older outputs stay byte-identical."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ROBUSTNESS_FIELDS or getattr(self, f.name) != f.default}
+
+
+#: Options added for harder splits (issue 13); their defaults reproduce the default set exactly.
+#: ``camera_strength`` s: pans and zooms sweep back and forth s times over the video with the same
+#: amplitude, so the camera moves s times as fast; ``shot_cuts``: cuts per ``'shot_cut'`` video;
+#: ``crossing_pairs``: pairs of people that walk past each other at different depths;
+#: ``det_dropout``: per person and frame, the probability that the person drops out of the
+#: detections for a run of 1..``det_dropout_len`` frames (the ground truth keeps them).
+ROBUSTNESS_FIELDS = ('camera_strength', 'shot_cuts', 'crossing_pairs', 'det_dropout',
+                     'det_dropout_len')
+
+#: The ``hard`` preset: fast back-and-forth pans and zooms, three cuts per shot-cut video and
+#: two of those in every four videos, crowds of up to 10 people with three crossing pairs, and
+#: people dropping out of the detections for 1..4 frames. Only the val split, written to
+#: ``data/synthetic_posetrack18_hard`` by the command line's ``--preset hard``.
+HARD_OPTIONS: Dict[str, Any] = dict(
+    splits=('val', ),
+    camera_modes=('pan', 'shot_cut', 'pan_zoom', 'shot_cut', 'zoom'),
+    camera_strength=5.0,
+    shot_cuts=3,
+    max_people=10,
+    crossing_pairs=3,
+    det_dropout=0.04,
+    det_dropout_len=4,
+)
+
+#: Named option sets: the command line's ``--preset`` and ``generate_synthetic_posetrack18``'s
+#: ``preset`` (fields not listed keep :class:`SyntheticPoseTrackOptions`' defaults).
+PRESETS: Dict[str, Dict[str, Any]] = {'default': {}, 'hard': HARD_OPTIONS}

@@ -45,7 +45,8 @@ class _Scene:
     regions: List[np.ndarray]  # ignore polygons in virtual (pre-camera) coordinates
     people: List[_Person]
     labeled: np.ndarray  # (T,) bool
-    crossing: Optional[Dict[str, Any]]
+    crossings: List[Dict[str, Any]]  # crossing pairs, the first one is meta.json's 'crossing'
+    dropout: Optional[np.ndarray] = None  # (people, T) bool: missing from the detections
 
 
 def _segment(start: np.ndarray, angle: np.ndarray, length: float) -> np.ndarray:
@@ -126,20 +127,47 @@ def _clip_polygon(poly: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.array(pts).reshape(-1, 2)
 
 
-def _smoothstep(num_frames: int) -> np.ndarray:
-    """Ease-in-out ramp from 0 to 1 over the video (zeros for a one-frame video)."""
+def _smoothstep(num_frames: int, sweeps: float = 1.0) -> np.ndarray:
+    """Ease-in-out ramp from 0 to 1 over the video (zeros for a one-frame video); with ``sweeps``
+    s > 1 it goes back and forth s times (0 -> 1 -> 0 ...), each sweep eased, so it moves s times
+    as fast within the same range."""
     t = np.linspace(0.0, 1.0, num_frames) if num_frames > 1 else np.zeros(1)
+    u = t * sweeps
+    turn = np.floor(u)
+    t = np.where(turn % 2 == 0, u - turn, 1 - (u - turn))  # triangle wave; t itself when s = 1
     return t * t * (3 - 2 * t)
 
 
-def _camera_path(mode: str, num_frames: int, width: int, height: int,
-                 rng: np.random.Generator) -> Tuple[str, np.ndarray, np.ndarray, List[Dict]]:
-    """Per-frame camera (scale, tx, ty), colour gains and the list of camera events."""
+def _cut_frames(num_frames: int, cuts: int, rng: np.random.Generator) -> List[int]:
+    """Frames of up to ``cuts`` shot cuts: one in the middle third of each of ``cuts`` equal
+    slots, increasing (a cut that would not come after the previous one is dropped)."""
+    frames: List[int] = []
+    for i in range(cuts):
+        start = i * num_frames // cuts
+        length = (i + 1) * num_frames // cuts - start
+        low = max(start + length // 3, 1)
+        cut = int(rng.integers(low, max(start + 2 * length // 3 + 1, low + 1)))
+        cut = min(cut, num_frames - 1)
+        if not frames or cut > frames[-1]:
+            frames.append(cut)
+    return frames
+
+
+def _camera_path(mode: str, num_frames: int, width: int, height: int, rng: np.random.Generator,
+                 strength: float = 1.0,
+                 cuts: int = 1) -> Tuple[str, np.ndarray, np.ndarray, List[Dict]]:
+    """Per-frame camera (scale, tx, ty), colour gains and the list of camera events.
+
+    Pans and zooms sweep their range back and forth ``strength`` times (so the camera moves
+    ``strength`` times as fast); a ``'shot_cut'`` video gets up to ``cuts`` cuts, each a jump of
+    the view (cuts after the first jump back towards the centre when they would leave the pan
+    bounds) with a new zoom and colour balance.
+    """
     if num_frames < 2:
         mode = 'static'
     s0 = rng.uniform(0.95, 1.15)
     t0 = np.array([rng.uniform(-0.1, 0.1) * width, rng.uniform(-0.05, 0.05) * height])
-    ramp = _smoothstep(num_frames)
+    ramp = _smoothstep(num_frames, strength)
     scale = np.full(num_frames, s0)
     shift = np.tile(t0, (num_frames, 1))
     gains = np.ones((num_frames, 3))
@@ -150,19 +178,25 @@ def _camera_path(mode: str, num_frames: int, width: int, height: int,
         shift = shift + ramp[:, None] * delta
         events.append({'type': 'pan', 'start': 0, 'end': num_frames - 1,
                        'shift': [round(float(d), 2) for d in delta]})
+        if strength != 1:
+            events[-1]['sweeps'] = strength
     if mode in ('zoom', 'pan_zoom'):
         ratio = rng.uniform(1.25, 1.45) if rng.random() < 0.6 else 1 / rng.uniform(1.15, 1.25)
         scale = s0 * ratio**ramp
         events.append({'type': 'zoom', 'start': 0, 'end': num_frames - 1,
                        'scale': [round(float(s0), 4), round(float(s0 * ratio), 4)]})
+        if strength != 1:
+            events[-1]['sweeps'] = strength
     if mode == 'shot_cut':
-        cut = int(rng.integers(max(1, num_frames // 3), max(2, 2 * num_frames // 3 + 1)))
-        cut = min(cut, num_frames - 1)
-        shift[cut:, 0] += rng.choice([-1.0, 1.0]) * rng.uniform(0.4, 0.6) * width
-        shift[cut:, 1] += rng.uniform(-0.08, 0.08) * height
-        scale[cut:] *= rng.choice([1.3, 1 / 1.2])
-        gains[cut:] = rng.uniform(0.75, 1.25, 3)
-        events.append({'type': 'shot_cut', 'frame': cut})
+        for k, cut in enumerate(_cut_frames(num_frames, cuts, rng)):
+            jump = rng.choice([-1.0, 1.0]) * rng.uniform(0.4, 0.6) * width
+            if k > 0 and abs(shift[cut, 0] + jump) > _MAX_PAN[0] * width:
+                jump = -jump
+            shift[cut:, 0] += jump
+            shift[cut:, 1] += rng.uniform(-0.08, 0.08) * height
+            scale[cut:] *= rng.choice([1.3, 1 / 1.2])
+            gains[cut:] = rng.uniform(0.75, 1.25, 3)
+            events.append({'type': 'shot_cut', 'frame': cut})
     scale = np.clip(scale, *_MAX_SCALE)
     shift[:, 0] = np.clip(shift[:, 0], -_MAX_PAN[0] * width, _MAX_PAN[0] * width)
     shift[:, 1] = np.clip(shift[:, 1], -_MAX_PAN[1] * height, _MAX_PAN[1] * height)
@@ -220,32 +254,35 @@ def _simulate(rng: np.random.Generator, num_frames: int, dt: float, x0: float, z
 
 
 def _spawn_people(rng: np.random.Generator, opts: SyntheticPoseTrackOptions, num_frames: int,
-                  camera: np.ndarray, similar: bool) -> Tuple[List[_Person], Optional[Dict]]:
-    """People of one video: a crossing pair first (when 2+), then walkers, standers, entrants."""
+                  camera: np.ndarray,
+                  similar: bool) -> Tuple[List[_Person], List[Dict[str, Any]]]:
+    """People of one video: crossing pairs first (people 2j and 2j + 1 meet at different depths,
+    up to ``opts.crossing_pairs`` pairs), then walkers, standers, entrants."""
     width, height = opts.width, opts.height
     focal = _FOCAL * height
     dt = 1.0 / opts.fps
     low = int(math.ceil(opts.max_people / 2))
     count = int(rng.integers(low, opts.max_people + 1))
     view0 = _view_range(camera[0], width)
-    crossing = None
-    if count >= 2 and num_frames >= 2:  # people 0 and 1 meet at different depths
+    crossings, pairs = [], []
+    for j in range(min(opts.crossing_pairs, count // 2) if num_frames >= 2 else 0):
         meet = rng.uniform(0.35, 0.65) * (num_frames - 1)
         lo, hi = _view_range(camera[int(round(meet))], width)
         u_meet = (lo + hi) / 2 + rng.uniform(-0.15, 0.15) * (hi - lo)
         z_near = rng.uniform(3.6, 5.5)
-        z_pair = (z_near, min(z_near + rng.uniform(1.2, 2.5), 9.0))
-        crossing = {'people': [0, 1], 'frame': int(round(meet))}
+        pairs.append((meet, u_meet, (z_near, min(z_near + rng.uniform(1.2, 2.5), 9.0))))
+        crossings.append({'people': [2 * j, 2 * j + 1], 'frame': int(round(meet))})
     people: List[_Person] = []
     for k in range(count):
         colors, sleeves = _appearance(rng)
         height_m, build = rng.uniform(1.55, 1.9), rng.uniform(0.9, 1.15)
-        if crossing is not None and k < 2:
-            z0 = z_pair[k]
+        if k < 2 * len(pairs):
+            meet, u_meet, z_pair = pairs[k // 2]
+            z0 = z_pair[k % 2]
             speed = rng.uniform(1.0, 1.8)
-            direction = 1.0 if k == 0 else -1.0
+            direction = 1.0 if k % 2 == 0 else -1.0
             x0 = (u_meet - width / 2) * z0 / focal - direction * speed * meet * dt
-            heading0 = 0.0 if k == 0 else math.pi
+            heading0 = 0.0 if k % 2 == 0 else math.pi
             turn_after = int(meet) + 4
         else:
             z0 = rng.uniform(3.3, 9.0)
@@ -272,7 +309,7 @@ def _spawn_people(rng: np.random.Generator, opts: SyntheticPoseTrackOptions, num
         people[pair[1]].similar_to = pair[0]
     for p in people:
         p.points, p.depth = _project(p, camera, width, height)
-    return people, crossing
+    return people, crossings
 
 
 def _draw_figure(canvas: np.ndarray, center: Tuple[float, float], size: float,
@@ -379,10 +416,11 @@ def _build_scene(opts: SyntheticPoseTrackOptions, name: str, rng: np.random.Gene
     """Sample one video: length, camera path, ignore regions, background and people."""
     jitter = int(math.floor(opts.length_jitter * opts.num_frames))
     num_frames = opts.num_frames - int(rng.integers(0, jitter + 1))
-    mode, camera, gains, events = _camera_path(mode, num_frames, opts.width, opts.height, rng)
+    mode, camera, gains, events = _camera_path(mode, num_frames, opts.width, opts.height, rng,
+                                               opts.camera_strength, opts.shot_cuts)
     regions = _ignore_regions(rng, opts.width, opts.height, camera) if with_regions else []
     canvas = _background(rng, opts.width, opts.height, regions)
-    people, crossing = _spawn_people(rng, opts, num_frames, camera, similar)
+    people, crossings = _spawn_people(rng, opts, num_frames, camera, similar)
     labeled = _labeled_frames(num_frames, opts.label_every, opts.dense_frames)
     return _Scene(name, name[:6], num_frames, opts.width, opts.height, camera, gains, mode, events,
-                  canvas, regions, people, labeled, crossing)
+                  canvas, regions, people, labeled, crossings)

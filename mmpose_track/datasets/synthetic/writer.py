@@ -5,17 +5,17 @@ import os
 import os.path as osp
 import shutil
 import zlib
-from dataclasses import asdict
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-from .options import _ANN_PER_FRAME, _OWNED, POSETRACK18_CATEGORIES, SyntheticPoseTrackOptions
+from .options import (_ANN_PER_FRAME, _OWNED, POSETRACK18_CATEGORIES, PRESETS,
+                      SyntheticPoseTrackOptions)
 from .scene import _balanced, _build_scene, _flags, _Scene
 from .render import _render
 from .labels import _annotations, _frame_regions, _image_entry, _r, _xywh
-from .detections import _detections
+from .detections import _detections, _dropout_mask
 
 
 def _dump(obj: Any, path: str) -> None:
@@ -27,7 +27,10 @@ def _dump(obj: Any, path: str) -> None:
 
 def _write_video(scene: _Scene, split: str, out_dir: str, opts: SyntheticPoseTrackOptions,
                  det_rng: np.random.Generator) -> Tuple[Dict, Dict, List[Dict], Dict]:
-    """Render, save and label one video: GT file, detections file, box list and its metadata."""
+    """Render, save and label one video: GT file, detections file, box list and its metadata.
+
+    ``scene.dropout`` (when set) removes people from the detections of some frames.
+    """
     img_dir = osp.join(out_dir, 'images', split, scene.name)
     os.makedirs(img_dir, exist_ok=True)
     writer = None
@@ -52,7 +55,8 @@ def _write_video(scene: _Scene, split: str, out_dir: str, opts: SyntheticPoseTra
         images.append(entry)
         if scene.labeled[t]:
             anns += _annotations(views, regions, entry['id'], track_ids, opts.min_keypoints)
-        for k, (box, score, kpts) in enumerate(_detections(det_rng, views, opts)):
+        dropped = None if scene.dropout is None else scene.dropout[:, t]
+        for k, (box, score, kpts) in enumerate(_detections(det_rng, views, opts, dropped)):
             boxes.append({'bbox': _xywh(box), 'category_id': 1, 'image_id': entry['id'],
                           'score': _r(score, 4)})
             det_anns.append({
@@ -73,13 +77,20 @@ def _write_video(scene: _Scene, split: str, out_dir: str, opts: SyntheticPoseTra
             'transforms': [[_r(v, 4) for v in row] for row in scene.camera],
         },
         'ignore_regions': len(scene.regions),
-        'crossing': scene.crossing,
+        'crossing': scene.crossings[0] if scene.crossings else None,
         'people': [{
             'person': p.index, 'track_id': track_ids.get(p.index),
             'height_m': _r(p.height_m), 'similar_to': p.similar_to,
             'colors': {k: list(v) for k, v in p.colors.items()},
         } for p in scene.people],
     }
+    if opts.crossing_pairs != 1:
+        meta['crossings'] = scene.crossings
+    if scene.dropout is not None:  # [first, last] frames of each run out of the detections
+        for person, row in zip(meta['people'], scene.dropout):
+            edges = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+            person['det_dropout'] = np.column_stack(
+                [np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1]).tolist()
     return gt, det, boxes, meta
 
 
@@ -105,7 +116,7 @@ def write_synthetic_posetrack18(out_dir: str, options: SyntheticPoseTrackOptions
     _prepare_out_dir(out_dir, overwrite)
     summary: Dict[str, Any] = {'out_dir': out_dir, 'seed': options.seed, 'splits': {}}
     meta: Dict[str, Any] = {'generator': 'mmpose_track.datasets.synthetic', 'format_version': 1,
-                            'options': asdict(options), 'splits': {}}
+                            'options': options.recorded(), 'splits': {}}
     vid_counter = 0
     for split in options.splits:
         code = zlib.crc32(split.encode())
@@ -123,6 +134,10 @@ def write_synthetic_posetrack18(out_dir: str, options: SyntheticPoseTrackOptions
             name = f'{vid_counter:06d}_mpii_test'
             scene = _build_scene(options, name, np.random.default_rng([options.seed, code, i, 0]),
                                  modes[i], regions[i], similar[i])
+            if options.det_dropout > 0:
+                scene.dropout = _dropout_mask(
+                    np.random.default_rng([options.seed, code, i, 2]), len(scene.people),
+                    scene.num_frames, options.det_dropout, options.det_dropout_len)
             gt, det, boxes, video_meta = _write_video(
                 scene, split, out_dir, options, np.random.default_rng([options.seed, code, i, 1]))
             _dump(gt, osp.join(out_dir, 'annotations', split, f'{name}.json'))
@@ -148,25 +163,36 @@ def write_synthetic_posetrack18(out_dir: str, options: SyntheticPoseTrackOptions
 
 
 def generate_synthetic_posetrack18(out_dir: str,
-                                   seed: int = 0,
-                                   num_videos: int = 8,
-                                   num_frames: int = 30,
-                                   max_people: int = 5,
-                                   width: int = 320,
-                                   height: int = 240,
-                                   splits: Union[str, Sequence[str]] = ('train', 'val'),
-                                   num_val_videos: int = 4,
+                                   seed: Optional[int] = None,
+                                   num_videos: Optional[int] = None,
+                                   num_frames: Optional[int] = None,
+                                   max_people: Optional[int] = None,
+                                   width: Optional[int] = None,
+                                   height: Optional[int] = None,
+                                   splits: Union[None, str, Sequence[str]] = None,
+                                   num_val_videos: Optional[int] = None,
                                    overwrite: bool = False,
+                                   preset: str = 'default',
                                    **options: Any) -> Dict[str, Any]:
     """Write a deterministic synthetic PoseTrack18 dataset under ``out_dir``.
 
-    Further keyword options are the fields of :class:`SyntheticPoseTrackOptions`. Invalid options
-    raise ``ValueError`` naming the option; a non-empty ``out_dir`` raises ``FileExistsError``
-    unless it holds an earlier output and ``overwrite`` is set. Returns a summary per split
-    (video names, frame, labeled-frame, annotation and detection counts).
+    Options left unset (None) take the ``preset``'s values (:data:`PRESETS`): ``'default'`` is
+    :class:`SyntheticPoseTrackOptions`' defaults (seed 0, 8 train and 4 val videos of 30 frames,
+    up to 5 people, 320x240, splits ``('train', 'val')``), ``'hard'`` adds
+    :data:`~.options.HARD_OPTIONS` (val split only). Further keyword options are the fields of
+    :class:`SyntheticPoseTrackOptions`. Invalid options raise ``ValueError`` naming the option; a
+    non-empty ``out_dir`` raises ``FileExistsError`` unless it holds an earlier output and
+    ``overwrite`` is set. Returns a summary per split (video names, frame, labeled-frame,
+    annotation and detection counts).
     """
-    opts = SyntheticPoseTrackOptions(
-        seed=seed, num_videos=num_videos, num_frames=num_frames, max_people=max_people,
-        width=width, height=height, splits=(splits, ) if isinstance(splits, str) else tuple(splits),
-        num_val_videos=num_val_videos, **options)
+    if preset not in PRESETS:
+        raise ValueError(f'preset must be one of {sorted(PRESETS)}, got {preset!r}')
+    given = dict(seed=seed, num_videos=num_videos, num_frames=num_frames, max_people=max_people,
+                 width=width, height=height, splits=splits, num_val_videos=num_val_videos)
+    given = {k: v for k, v in given.items() if v is not None}
+    if isinstance(given.get('splits'), str):
+        given['splits'] = (given['splits'], )
+    elif 'splits' in given:
+        given['splits'] = tuple(given['splits'])
+    opts = SyntheticPoseTrackOptions(**{**PRESETS[preset], **given, **options})
     return write_synthetic_posetrack18(out_dir, opts, overwrite)

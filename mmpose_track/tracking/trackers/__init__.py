@@ -13,6 +13,7 @@ from .embedding_tracker import EmbeddingTracker, SpatialEmbeddingSimilarity, STE
 from .iou_trackers import (IoUAppearanceSimilarity, IoUAppearanceTracker, IoUHungarianTracker,
                            IoUSimilarity)
 from .keypoint_matching_tracker import KeypointMatchingSimilarity, KeypointMatchingTracker
+from .mmdet_box_tracker import MMDetBoxTracker
 from .oks_trackers import OKSGreedyTracker, OKSHungarianTracker, OKSSimilarity
 from .pose_tracker import BasePoseTracker, PoseTracker, PresetTracker
 from .track_memory import DetectionFrame, TrackMemory
@@ -24,5 +25,5 @@ __all__ = [
     'STEmbedSimilarity', 'SpatialEmbeddingSimilarity', 'KeypointMatchingSimilarity',
     'HungarianAssigner', 'GreedyAssigner',
     'OKSGreedyTracker', 'OKSHungarianTracker', 'IoUHungarianTracker', 'IoUAppearanceTracker',
-    'EmbeddingTracker', 'KeypointMatchingTracker'
+    'EmbeddingTracker', 'KeypointMatchingTracker', 'MMDetBoxTracker'
 ]

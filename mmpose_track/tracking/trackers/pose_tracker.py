@@ -28,6 +28,7 @@ import numpy as np
 from mmpose_track.registry import POSE_TRACKERS
 from ..builder import build_part
 from ..filters import filter_low_score_joints, short_track_remap
+from .._utils import is_tensor
 from .assigners import GreedyAssigner, HungarianAssigner
 from .track_memory import DetectionFrame, TrackMemory
 
@@ -64,6 +65,13 @@ class PoseTracker:
             global similarity transform that carries the tracks onto the people of the frame
             (:func:`~mmpose_track.tracking.camera_motion.estimate_camera_motion`) moves every
             track (:meth:`TrackMemory.apply_camera`). None: off.
+        stitch: offline stitching at :meth:`finalize` (PoseTrack is scored offline),
+            ``dict(max_gap=10, sim_thr=0.3, ...)``, the arguments of
+            :func:`~mmpose_track.tracking.stitching.stitch_tracks`: a track that ends and one
+            that starts at most ``max_gap`` frames later are linked by Hungarian on their
+            velocity-extrapolated OKS (and appearance, when the similarity reads
+            ``embeddings``); ``min_track_length`` then counts the stitched tracks. The tracker
+            keeps its output of the video for it. None: off.
 
     Attributes:
         feature_keys: names of the features :meth:`update` reads (the similarity's per-person
@@ -79,7 +87,8 @@ class PoseTracker:
                  min_track_length: int = 1,
                  joint_score_thr: float = 0.0,
                  score_thrs: Optional[Mapping[str, float]] = None,
-                 camera_motion: Optional[Mapping[str, Any]] = None):
+                 camera_motion: Optional[Mapping[str, Any]] = None,
+                 stitch: Optional[Mapping[str, Any]] = None):
         self.similarity = build_part(similarity, 'similarity')
         self.assigner = build_part(
             dict(type='HungarianAssigner', match_thr=0.3) if assigner is None else assigner,
@@ -94,6 +103,7 @@ class PoseTracker:
             raise ValueError(f'score_thrs takes high=..., got {dict(score_thrs)}')
         self.score_thrs = None if score_thrs is None else dict(score_thrs)
         self.camera_motion = None if camera_motion is None else dict(camera_motion)
+        self.stitch = None if stitch is None else dict(stitch)
         #: the camera transform found at the last update (None: none or off)
         self.last_camera_transform: Optional[np.ndarray] = None
         sim = self.similarity
@@ -112,6 +122,7 @@ class PoseTracker:
     def reset(self) -> None:
         """Forget all tracks and restart ids at 0 (call between videos)."""
         self.memory.reset()
+        self._history: list = []  # (frame ids, track ids, keypoints, embeddings) per update
 
     def set_dataset_meta(self, dataset_meta: Mapping[str, Any]) -> None:
         """Take the dataset metainfo (e.g. OKS ``sigmas``) where the config left it open."""
@@ -136,9 +147,23 @@ class PoseTracker:
         return self.memory.track_lengths()
 
     def finalize(self) -> Dict[int, int]:
-        """Offline step at the end of a video: ``{id: id, or -1 when shorter than
-        min_track_length}``. Does not reset the tracker."""
-        return short_track_remap(self.track_lengths(), self.min_track_length)
+        """Offline step at the end of a video: ``{id: new id}``, the stitched id (``stitch``)
+        or ``-1`` when the (stitched) track is shorter than ``min_track_length``. Does not reset
+        the tracker."""
+        lengths = self.track_lengths()
+        if self.stitch is None or not self._history:
+            return short_track_remap(lengths, self.min_track_length)
+        from ..stitching import stitch_tracks
+        frames, ids, kpts, emb = (np.concatenate(x) if x[0] is not None else None
+                                  for x in zip(*self._history))
+        stitched = stitch_tracks(frames, ids, kpts, embeddings=emb, **self.stitch)
+        merged: Dict[int, int] = {}
+        for old, new in stitched.items():
+            merged[new] = merged.get(new, 0) + lengths.get(old, 0)
+        keep = short_track_remap(merged, self.min_track_length)
+        return {int(old): int(keep[stitched.get(old, old)]) if old in stitched else
+                (int(old) if n >= self.min_track_length else -1)
+                for old, n in lengths.items()}
 
     def filter_output(self, keypoints):
         """:func:`filter_low_score_joints` with this tracker's ``joint_score_thr``."""
@@ -244,7 +269,12 @@ class PoseTracker:
                 if len(low) and free.any():
                     r2, c2 = self._match(det, low, np.flatnonzero(free))
                     rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
-        return mem.commit(det, rows, cols)
+        ids = mem.commit(det, rows, cols)
+        if self.stitch is not None and n:
+            emb = det.feats.get('embeddings')
+            self._history.append((np.full(n, frame_id, np.int64), ids, det.kpts.copy(),
+                                  None if emb is None or is_tensor(emb) else np.asarray(emb)))
+        return ids
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(similarity={self.similarity!r}, '
