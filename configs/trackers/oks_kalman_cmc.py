@@ -1,6 +1,5 @@
-# + camera-motion compensation from the poses: the global similarity transform that carries the
-# tracks onto the frame's people (RANSAC over track-detection pairs, joints agreeing) moves every
-# track before matching (a pan or zoom moves everybody alike).
+# OKS-Hungarian with Kalman motion (oks_kalman.py) and camera-motion compensation (oks_cmc.py):
+# the camera transform moves the Kalman predictions and states.
 _base_ = ['./oks_kalman.py']
 tracker = dict(camera_motion=dict(inlier_ratio=0.5, max_candidates=64, min_inliers=2,
                                   min_gain=2))

@@ -52,9 +52,9 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     """The global similarity transform that carries the tracks onto the detections.
 
     Candidates: the identity and, for up to ``max_candidates`` (track, detection) pairs (all
-    when ``M * N`` is smaller; else a fixed random sample), the map of the track's box onto the
-    detection's (centre translation and the mean of the width and height ratios, about the
-    track's centre). Under a candidate, a track is scored against the detections whose centre
+    when ``M * N`` is smaller; else a fixed random sample), the translation of the track's box
+    centre onto the detection's, alone and with the mean of their width and height ratios as
+    scale. Under a candidate, a track is scored against the detections whose centre
     lies within ``inlier_ratio`` x its mapped box height of its mapped centre (sizes within a
     factor 1.5) by the agreement of their joints (an OKS with one sigma of 0.1 box height), its
     best; it is an inlier above 0.5. The candidate with the highest total wins, but a motion must
@@ -90,9 +90,10 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         pick = np.random.default_rng(seed).choice(len(ti), max_candidates, replace=False)
         ti, di = ti[pick], di[pick]
     scale = (dsz[di] / tsz[ti]).mean(1)  # (C,)
-    shift = dc[di] - scale[:, None] * tc[ti]  # x' = s x + shift
-    scale = np.concatenate([[1.0], scale])
-    shift = np.concatenate([[[0.0, 0.0]], shift])
+    # each pair proposes its translation alone (a pan; box sizes are noisy) and with its scale
+    scale = np.concatenate([[1.0], np.ones_like(scale), scale])
+    shift = np.concatenate([np.zeros((1, 2)), dc[di] - tc[ti],
+                            dc[di] - scale[len(ti) + 1:, None] * tc[ti]])  # x' = s x + shift
     # (C, M, 2) mapped track centres, (C, M) mapped heights
     mapped = scale[:, None, None] * tc[None] + shift[:, None]
     mh = scale[:, None] * tsz[None, :, 1]
