@@ -47,7 +47,7 @@ def fit_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
                            det_kpts: np.ndarray, det_boxes: np.ndarray,
                            inlier_ratio: float = 0.5, max_candidates: int = 64,
-                           min_inliers: int = 2, min_gain: int = 2,
+                           min_inliers: int = 2, min_gain: int = 2, max_tracks: int = 12,
                            seed: int = 0) -> Optional[np.ndarray]:
     """The global similarity transform that carries the tracks onto the detections.
 
@@ -70,7 +70,9 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         max_candidates: pairs tried at most.
         min_inliers: fewer inliers: no transform (``None``).
         min_gain: score (about one per well-matched person) a motion needs beyond the
-            identity's.
+            identity's (scaled down with the tracks scored when ``max_tracks`` samples them).
+        max_tracks: the candidates are scored on at most this many tracks (a fixed sample in a
+            crowd: the motion is global, a dozen people decide it); the refinement uses them.
         seed: of the sample of pairs.
 
     Returns:
@@ -80,10 +82,41 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     m, n = len(track_boxes), len(det_boxes)
     if m == 0 or n == 0:
         return None
+    if m > max_tracks:  # score on a fixed, evenly spread sample of the tracks
+        pick = np.linspace(0, m - 1, max_tracks).round().astype(np.int64)
+        track_kpts, track_boxes, m = track_kpts[pick], track_boxes[pick], max_tracks
     tc = (track_boxes[:, :2] + track_boxes[:, 2:]) / 2
     dc = (det_boxes[:, :2] + det_boxes[:, 2:]) / 2
     tsz = np.maximum(track_boxes[:, 2:] - track_boxes[:, :2], 1e-6)
     dsz = np.maximum(det_boxes[:, 2:] - det_boxes[:, :2], 1e-6)
+    def scores(scale, shift):
+        """(C, M, N) joint agreement of every track with every detection under C candidates
+        ``x' = scale x + shift``, 0 where the centres or sizes disagree."""
+        # (C, M, 2) mapped track centres, (C, M) mapped heights
+        mapped = scale[:, None, None] * tc[None] + shift[:, None]
+        mh = scale[:, None] * tsz[None, :, 1]
+        dist = np.linalg.norm(mapped[:, :, None] - dc[None, None], axis=-1)  # (C, M, N)
+        ratio = (scale[:, None, None] * tsz[None, :, None, 1]) / dsz[None, None, :, 1]
+        ok = (dist <= inlier_ratio * mh[:, :, None]) & (ratio < 1.5) & (ratio > 1 / 1.5)
+        # the pairs whose centres agree are scored on their joints: mean over the joints seen in
+        # both of exp(-d^2 / (2 (0.1 h)^2)) (an OKS with one sigma), so a motion that maps each
+        # person onto a *neighbour* (a row of people panned by one spacing) scores low
+        c, i, j = np.nonzero(ok)
+        jsim = np.zeros(ok.shape)
+        if len(c):
+            src, dst = track_kpts[i], det_kpts[j]
+            both = (src[..., 2] > 0) & (dst[..., 2] > 0)
+            xy = scale[c, None, None] * np.nan_to_num(src[..., :2]) + shift[c][:, None]
+            d2 = ((xy - np.nan_to_num(dst[..., :2])) ** 2).sum(-1)
+            e = np.exp(-d2 / (2 * (0.1 * mh[c, i])[:, None] ** 2))
+            jsim[c, i, j] = np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
+        return jsim
+
+    # the identity first: when it explains so many tracks that no motion could beat it by
+    # min_gain (a track scores at most 1), the static camera is the answer
+    still = scores(np.ones(1), np.zeros((1, 2)))[0].max(1)
+    if still.sum() + min_gain > m:
+        return _IDENTITY.copy() if (still > 0.5).sum() >= min_inliers else None
     ti, di = np.meshgrid(np.arange(m), np.arange(n), indexing='ij')
     ti, di = ti.ravel(), di.ravel()
     if len(ti) > max_candidates:
@@ -94,24 +127,7 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     scale = np.concatenate([[1.0], np.ones_like(scale), scale])
     shift = np.concatenate([np.zeros((1, 2)), dc[di] - tc[ti],
                             dc[di] - scale[len(ti) + 1:, None] * tc[ti]])  # x' = s x + shift
-    # (C, M, 2) mapped track centres, (C, M) mapped heights
-    mapped = scale[:, None, None] * tc[None] + shift[:, None]
-    mh = scale[:, None] * tsz[None, :, 1]
-    dist = np.linalg.norm(mapped[:, :, None] - dc[None, None], axis=-1)  # (C, M, N)
-    ratio = (scale[:, None, None] * tsz[None, :, None, 1]) / dsz[None, None, :, 1]
-    ok = (dist <= inlier_ratio * mh[:, :, None]) & (ratio < 1.5) & (ratio > 1 / 1.5)
-    # the pairs whose centres agree are scored on their joints: mean over the joints seen in both
-    # of exp(-d^2 / (2 (0.1 h)^2)) (an OKS with one sigma), so a motion that maps each person onto
-    # a *neighbour* (a row of people panned by one spacing) scores low
-    c, i, j = np.nonzero(ok)
-    jsim = np.zeros(ok.shape)
-    if len(c):
-        src, dst = track_kpts[i], det_kpts[j]
-        both = (src[..., 2] > 0) & (dst[..., 2] > 0)
-        xy = scale[c, None, None] * np.nan_to_num(src[..., :2]) + shift[c][:, None]
-        d2 = ((xy - np.nan_to_num(dst[..., :2])) ** 2).sum(-1)
-        e = np.exp(-d2 / (2 * (0.1 * mh[c, i])[:, None] ** 2))
-        jsim[c, i, j] = np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
+    jsim = scores(scale, shift)
     track_score = jsim.max(2)  # (C, M)
     inliers = track_score > 0.5
     counts = inliers.sum(1)

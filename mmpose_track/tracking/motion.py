@@ -179,6 +179,15 @@ class KalmanBoxMotion(BaseMotion):
         self.w_pos = kf._std_weight_position
         self.w_vel = kf._std_weight_velocity
         self.max_gap = int(max_gap)
+        if not (np.allclose(self.H, np.eye(4, 8)) and np.allclose(self.F[:4, 4:], np.eye(4))):
+            raise ValueError('KalmanBoxMotion expects MMDet\'s constant-velocity model '
+                             '(F = [[I, I], [0, I]], H = [I, 0])')
+        # process noise std of MMDet's predict: w * h for x, y, h and their velocities, constants
+        # (1e-2, 1e-5) for the aspect ratio and its velocity
+        self._q_scale = np.array([self.w_pos, self.w_pos, 0, self.w_pos,
+                                  self.w_vel, self.w_vel, 0, self.w_vel])
+        self._q_const = np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]) ** 2
+        self._diag = np.arange(8)
         self.reset()
 
     def reset(self) -> None:
@@ -186,15 +195,15 @@ class KalmanBoxMotion(BaseMotion):
         self.cov = np.zeros((0, 8, 8))
 
     def _motion_cov(self, h: np.ndarray) -> np.ndarray:
-        std = np.stack([self.w_pos * h, self.w_pos * h, np.full_like(h, 1e-2), self.w_pos * h,
-                        self.w_vel * h, self.w_vel * h, np.full_like(h, 1e-5), self.w_vel * h],
-                       1)
-        return std[:, :, None] ** 2 * np.eye(8)
+        var = (h[:, None] * self._q_scale) ** 2 + self._q_const
+        out = np.zeros((len(h), 8, 8))
+        out[:, self._diag, self._diag] = var
+        return out
 
     def _step(self, mean, cov):
         """One predict step of MMDet's ``KalmanFilter.predict``, batched."""
         q = self._motion_cov(mean[:, 3])
-        return mean @ self.F.T, np.einsum('ij,njk,lk->nil', self.F, cov, self.F) + q
+        return mean @ self.F.T, self.F @ cov @ self.F.T + q
 
     def start(self, kpts, boxes) -> None:
         z = xyxy_to_xyah(boxes)
@@ -220,14 +229,13 @@ class KalmanBoxMotion(BaseMotion):
         h = mean[:, 3]
         r_std = np.stack([self.w_pos * h, self.w_pos * h, np.full_like(h, 1e-1),
                           self.w_pos * h], 1)
-        proj_mean = mean @ self.H.T
-        proj_cov = np.einsum('ij,njk,lk->nil', self.H, cov, self.H) + \
-            r_std[:, :, None] ** 2 * np.eye(4)
-        pht = np.einsum('nij,kj->nik', cov, self.H)  # (n, 8, 4)
+        proj_mean = mean[:, :4]  # H = [I 0]: the position part
+        proj_cov = cov[:, :4, :4] + r_std[:, :, None] ** 2 * np.eye(4)
+        pht = cov[:, :, :4]  # P H^T, (n, 8, 4)
         gain = np.linalg.solve(proj_cov, pht.transpose(0, 2, 1)).transpose(0, 2, 1)
         innovation = xyxy_to_xyah(new_boxes) - proj_mean
-        self.mean[rows] = mean + np.einsum('nij,nj->ni', gain, innovation)
-        self.cov[rows] = cov - np.einsum('nij,njk,nlk->nil', gain, proj_cov, gain)
+        self.mean[rows] = mean + (gain @ innovation[:, :, None])[..., 0]
+        self.cov[rows] = cov - gain @ proj_cov @ gain.transpose(0, 2, 1)
 
     def compress(self, keep) -> None:
         self.mean, self.cov = self.mean[keep], self.cov[keep]
