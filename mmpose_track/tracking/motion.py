@@ -193,6 +193,7 @@ class KalmanBoxMotion(BaseMotion):
     def reset(self) -> None:
         self.mean = np.zeros((0, 8))
         self.cov = np.zeros((0, 8, 8))
+        self._pred = None  # (gaps, mean, cov) of the last predict(), reused by observe()
 
     def _motion_cov(self, h: np.ndarray) -> np.ndarray:
         var = (h[:, None] * self._q_scale) ** 2 + self._q_const
@@ -206,6 +207,7 @@ class KalmanBoxMotion(BaseMotion):
         return mean @ self.F.T, self.F @ cov @ self.F.T + q
 
     def start(self, kpts, boxes) -> None:
+        self._pred = None
         z = xyxy_to_xyah(boxes)
         h = z[:, 3]
         std = np.stack([2 * self.w_pos * h, 2 * self.w_pos * h, np.full_like(h, 1e-2),
@@ -225,7 +227,12 @@ class KalmanBoxMotion(BaseMotion):
 
     def observe(self, rows, old_kpts, old_boxes, new_kpts, new_boxes, gaps) -> None:
         """MMDet's ``KalmanFilter.update`` (after the gap's predict steps), batched."""
-        mean, cov = self._predicted_state(rows, gaps)
+        cached = self._pred
+        if cached is not None and len(cached[0]) == len(self.mean) and \
+                np.array_equal(cached[0][rows], gaps):
+            mean, cov = cached[1][rows], cached[2][rows]
+        else:
+            mean, cov = self._predicted_state(rows, gaps)
         h = mean[:, 3]
         r_std = np.stack([self.w_pos * h, self.w_pos * h, np.full_like(h, 1e-1),
                           self.w_pos * h], 1)
@@ -239,8 +246,10 @@ class KalmanBoxMotion(BaseMotion):
 
     def compress(self, keep) -> None:
         self.mean, self.cov = self.mean[keep], self.cov[keep]
+        self._pred = None
 
     def apply_camera(self, transform) -> None:
+        self._pred = None
         if len(self.mean) == 0:
             return
         a = transform[:, :2]
@@ -259,6 +268,7 @@ class KalmanBoxMotion(BaseMotion):
     def predict(self, kpts, boxes, gaps):
         if len(kpts) == 0:
             return kpts, boxes
-        mean, _ = self._predicted_state(np.arange(len(kpts)), gaps)
+        mean, cov = self._predicted_state(np.arange(len(kpts)), gaps)
+        self._pred = (np.asarray(gaps).copy(), mean, cov)
         pred_boxes = xyah_to_xyxy(mean[:, :4])
         return move_poses_with_boxes(kpts, boxes, pred_boxes), pred_boxes

@@ -107,7 +107,8 @@ def test_track_tool_end_to_end_subprocess(dets_dir, tmp_path):
 
 
 @pytest.mark.parametrize('cfg', ['oks_greedy', 'iou_hungarian', 'iou_appearance', 'st_embed',
-                                 'keypoint_matching'])
+                                 'keypoint_matching', 'oks_kalman', 'oks_cmc',
+                                 'oks_kalman_cmc_byte_stitch', 'mmdet_bytetrack'])
 def test_track_tool_all_configs(dets_dir, tmp_path, cfg):
     tool = _load_tool()
     out = tmp_path / f'pred_{cfg}'
@@ -115,7 +116,9 @@ def test_track_tool_all_configs(dets_dir, tmp_path, cfg):
                     '--out', str(out)])
     assert rc == 0
     # greedy keeps only the previous frame: ids restart after the empty frame, still valid
-    _check(dets_dir, out, expect_consistent=cfg in ('iou_hungarian', 'iou_appearance'))
+    _check(dets_dir, out, expect_consistent=cfg in ('iou_hungarian', 'iou_appearance',
+                                                    'oks_kalman', 'oks_cmc',
+                                                    'oks_kalman_cmc_byte_stitch'))
 
 
 def test_track_tool_options_and_errors(dets_dir, tmp_path, capsys):
