@@ -32,18 +32,19 @@ __all__ = ['BaseMotion', 'KalmanBoxMotion', 'KeypointVelocityMotion', 'xyxy_to_x
 
 def xyxy_to_xyah(boxes: np.ndarray) -> np.ndarray:
     """``(N, 4)`` x1y1x2y2 to MMDet's Kalman measurement ``(cx, cy, w / h, h)``."""
-    w = boxes[:, 2] - boxes[:, 0]
-    h = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)
-    return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2, w / h, h],
-                    1)
+    out = np.empty((len(boxes), 4))
+    out[:, :2] = (boxes[:, :2] + boxes[:, 2:]) / 2
+    out[:, 3] = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)
+    out[:, 2] = (boxes[:, 2] - boxes[:, 0]) / out[:, 3]
+    return out
 
 
 def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
     """Inverse of :func:`xyxy_to_xyah`."""
-    h = xyah[:, 3]
-    w = xyah[:, 2] * h
-    return np.stack([xyah[:, 0] - w / 2, xyah[:, 1] - h / 2, xyah[:, 0] + w / 2,
-                     xyah[:, 1] + h / 2], 1)
+    half = np.empty((len(xyah), 2))
+    half[:, 1] = xyah[:, 3] / 2
+    half[:, 0] = xyah[:, 2] * half[:, 1]
+    return np.concatenate([xyah[:, :2] - half, xyah[:, :2] + half], 1)
 
 
 def move_poses_with_boxes(kpts: np.ndarray, old_boxes: np.ndarray,
@@ -188,6 +189,9 @@ class KalmanBoxMotion(BaseMotion):
                                   self.w_vel, self.w_vel, 0, self.w_vel])
         self._q_const = np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]) ** 2
         self._diag = np.arange(8)
+        self._r_scale = np.array([self.w_pos, self.w_pos, 0, self.w_pos])
+        self._r_const = np.array([0, 0, 1e-1, 0]) ** 2
+        self._diag4 = np.arange(4)
         self.reset()
 
     def reset(self) -> None:
@@ -233,11 +237,11 @@ class KalmanBoxMotion(BaseMotion):
             mean, cov = cached[1][rows], cached[2][rows]
         else:
             mean, cov = self._predicted_state(rows, gaps)
-        h = mean[:, 3]
-        r_std = np.stack([self.w_pos * h, self.w_pos * h, np.full_like(h, 1e-1),
-                          self.w_pos * h], 1)
+        # MMDet's project(): measurement noise std w * h for x, y, h, 0.1 for the aspect ratio
+        r_var = (mean[:, 3:4] * self._r_scale) ** 2 + self._r_const
         proj_mean = mean[:, :4]  # H = [I 0]: the position part
-        proj_cov = cov[:, :4, :4] + r_std[:, :, None] ** 2 * np.eye(4)
+        proj_cov = cov[:, :4, :4].copy()
+        proj_cov[:, self._diag4, self._diag4] += r_var
         pht = cov[:, :, :4]  # P H^T, (n, 8, 4)
         gain = np.linalg.solve(proj_cov, pht.transpose(0, 2, 1)).transpose(0, 2, 1)
         innovation = xyxy_to_xyah(new_boxes) - proj_mean
