@@ -315,7 +315,9 @@ def track_video(data: Dict[str, Any],
             joints scored below it in the output (``0``: off).
         drop_short: remove the annotations of tracks shorter than the tracker's
             ``min_track_length`` (those ``tracker.finalize()`` maps to -1). The ids it renames
-            (offline stitching) are applied in any case.
+            (offline stitching) are applied in any case, and a tracker with ``interpolate``
+            adds the people of the frames its tracks missed (``gap_fill``: annotations with
+            ``"interpolated": true``, joints interpolated, scores lowered).
         source: the file name used in error messages.
 
     Returns:
@@ -366,9 +368,9 @@ def track_video(data: Dict[str, Any],
     # the tracker's offline step: renamed ids (e.g. stitched tracks) always apply; tracks it
     # maps to -1 (shorter than its min_track_length) are removed with drop_short only
     remap = tracker.finalize() if hasattr(tracker, 'finalize') else {}
+    applied = remap if drop_short else {t: v for t, v in (remap or {}).items() if v >= 0}
     if remap:
         from mmpose_track.tracking import remap_track_ids
-        applied = remap if drop_short else {t: v for t, v in remap.items() if v >= 0}
         keep = [remap_track_ids(ids, applied) for ids in frame_raw_ids]
         dropped = set()
         for g, ids in zip(frame_groups, keep):
@@ -378,6 +380,21 @@ def track_video(data: Dict[str, Any],
         frame_groups = [[a for a, _ in p] for p in pairs]
         frame_raw_ids = [np.asarray([t for _, t in p], dtype=np.int64) for p in pairs]
         out['annotations'] = [a for a in anns if id(a) not in dropped]
+    if getattr(tracker, 'interpolate', None) is not None:
+        # the tracker's gap filling: the people of the frames a track missed, interpolated
+        fill_f, fill_t, fill_k = tracker.gap_fill(applied)
+        pos_of = {int(fi): i for i, fi in enumerate(fidx)}
+        for fi, t, kp in zip(fill_f.tolist(), fill_t.tolist(), fill_k):
+            i = pos_of.get(fi)
+            if i is None:
+                continue
+            kp = np.where(np.isfinite(kp), kp, 0.0)
+            a = dict(image_id=images[order[i]]['id'], category_id=1,
+                     keypoints=[float(v) for v in kp.reshape(-1)],
+                     scores=[float(v) for v in kp[:, 2]], interpolated=True)
+            out.setdefault('annotations', []).append(a)
+            frame_groups[i].append(a)
+            frame_raw_ids[i] = np.append(frame_raw_ids[i], np.int64(t))
 
     try:
         new_ids, _ = compact_ids(frame_raw_ids)

@@ -222,7 +222,53 @@ class VideoTrackingStream:
                 pred.track_ids = ids
                 if (ids < 0).any():
                     frame.pred_instances = pred[ids >= 0]
+        if getattr(self.tracker, 'interpolate', None) is not None:
+            self._add_gap_fill(frames, *self.tracker.gap_fill(remap))
         return frames
+
+    def _add_gap_fill(self, frames: list, frame_ids: np.ndarray, track_ids: np.ndarray,
+                      keypoints: np.ndarray) -> None:
+        """Add the tracker's interpolated poses to the frames they belong to (numpy
+        predictions; boxes around their joints, box score their mean joint score)."""
+        if len(frame_ids) == 0:
+            return
+        from mmengine.structures import InstanceData
+        from .similarity import bboxes_from_keypoints
+        by_index = {self._frame_key(f)[1]: f for f in frames}
+        for fid in np.unique(frame_ids):
+            frame = by_index.get(int(fid))
+            if frame is None or is_tensor(frame.pred_instances.get('keypoints', None)):
+                continue
+            sel = frame_ids == fid
+            kp = keypoints[sel]
+            scores = np.where(np.isfinite(kp[..., 2]), kp[..., 2], 0.0)
+            xy = np.where(np.isfinite(kp[..., :2]), kp[..., :2], 0.0)
+            pred = frame.pred_instances
+            add = InstanceData(
+                keypoints=xy.astype(np.float32), keypoint_scores=scores.astype(np.float32),
+                bboxes=bboxes_from_keypoints(kp).astype(np.float32),
+                bbox_scores=scores.mean(1).astype(np.float32),
+                track_ids=track_ids[sel].astype(np.int64))
+            if len(pred) == 0:
+                frame.pred_instances = add
+                continue
+            # every field of the frame's people is kept; the added people get their values
+            # where they have them, the scores as visibility, NaN (or 0) elsewhere
+            for key in pred.keys():
+                if key in add:
+                    continue
+                val = np.asarray(to_numpy(pred.get(key), None) if is_tensor(pred.get(key))
+                                 else pred.get(key))
+                if key == 'keypoints_visible':
+                    fill = scores.astype(val.dtype)
+                else:
+                    fill = np.full((len(kp), ) + val.shape[1:],
+                                   np.nan if val.dtype.kind == 'f' else 0, val.dtype)
+                add.set_field(fill, key)
+            keys = list(pred.keys())  # the frame's fields, in its order
+            old = InstanceData(**{k: np.asarray(pred.get(k)) for k in keys})
+            frame.pred_instances = InstanceData.cat(
+                [old, InstanceData(**{k: add.get(k) for k in keys})])
 
     def _merge(self, parts: list):
         from mmengine.structures import InstanceData

@@ -213,3 +213,53 @@ def test_track_tool_applies_stitched_ids(tmp_path):
     assert ids(plain) == [0, 1, 2] and ids(stitched) == [0, 1]
     assert json.dumps(stitched)  # plain JSON
 
+
+
+# ------------------------------------------------------------------ gap filling
+def test_gap_fill_in_the_track_tool_and_the_stream():
+    """A person not detected in frames 5-6 of 12 is stitched back and the two missed frames are
+    filled with the linear interpolation of frames 4 and 7, scores halved."""
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+
+    from mmpose_track.apis.tracking import track_video
+    from mmpose_track.tracking import VideoTrackingStream
+    walk = lambda f: _pose(300 - 3 * f, 120, seed=1)  # noqa: E731
+    cfg = dict(type='PoseTracker', similarity=dict(type='OKSSimilarity'),
+               memory=dict(type='TrackMemory', num_frames_retain=1),
+               stitch=dict(max_gap=3), interpolate=dict(max_gap=3, score_factor=0.5))
+    images = [dict(id=i, file_name=f'v/{i:06d}.jpg', frame_id=i) for i in range(12)]
+    anns = [dict(image_id=f, keypoints=_pose(100 + 3 * f, 120).ravel().tolist())
+            for f in range(12)]
+    anns += [dict(image_id=f, keypoints=walk(f).ravel().tolist()) for f in range(12)
+             if not 5 <= f < 7]
+    out = track_video(dict(images=images, annotations=anns), build_tracker(cfg))
+    filled = [a for a in out['annotations'] if a.get('interpolated')]
+    assert sorted(a['image_id'] for a in filled) == [5, 6]
+    other = {a['track_id'] for a in out['annotations'] if a['image_id'] == 4} - \
+        {a['track_id'] for a in out['annotations'] if a['keypoints'][0] < 200}
+    for a in filled:
+        f = a['image_id']
+        kp = np.asarray(a['keypoints']).reshape(K, 3)
+        np.testing.assert_allclose(kp[:, :2], walk(4)[:, :2] + (walk(7) - walk(4))[:, :2]
+                                   * (f - 4) / 3, atol=1e-9)
+        np.testing.assert_allclose(kp[:, 2], 0.45)
+        assert {a['track_id']} == other  # the stitched track's id
+    # the same in the tracking stream: frames 5 and 6 get the person back
+    stream = VideoTrackingStream(cfg, num_keypoints=K)
+    samples = []
+    for f in range(12):
+        people = [_pose(100 + 3 * f, 120)] + ([] if 5 <= f < 7 else [walk(f)])
+        k = np.stack(people)
+        s = PoseDataSample(metainfo=dict(video_id='v', frame_idx=f, img_id=f))
+        s.pred_instances = InstanceData(keypoints=k[..., :2], keypoint_scores=k[..., 2],
+                                        keypoints_visible=k[..., 2])
+        samples.append(s)
+    frames = stream.push(samples) + stream.flush()
+    assert [len(fr.pred_instances) for fr in frames] == [2] * 12
+    for f in (5, 6):
+        pred = frames[f].pred_instances
+        np.testing.assert_allclose(pred.keypoint_scores[1], 0.45, atol=1e-6)
+        np.testing.assert_allclose(pred.keypoints_visible[1], 0.45, atol=1e-6)
+        assert len(set(pred.track_ids.tolist())) == 2
+    assert len({int(fr.pred_instances.track_ids[1]) for fr in frames}) == 1

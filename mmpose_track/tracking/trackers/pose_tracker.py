@@ -72,6 +72,11 @@ class PoseTracker:
             velocity-extrapolated OKS (and appearance, when the similarity reads
             ``embeddings``); ``min_track_length`` then counts the stitched tracks. The tracker
             keeps its output of the video for it. None: off.
+        interpolate: gap filling after :meth:`finalize`, ``dict(max_gap=5, score_factor=0.5)``
+            (:func:`~mmpose_track.tracking.stitching.interpolate_track_gaps`, MMDet's
+            ``InterpolateTracklets`` for joints): :meth:`gap_fill` gives the poses of the frames
+            a (stitched) track missed, joints interpolated, scores lowered; the tracking stream
+            and ``tools/track.py`` add them. None: off.
 
     Attributes:
         feature_keys: names of the features :meth:`update` reads (the similarity's per-person
@@ -88,7 +93,8 @@ class PoseTracker:
                  joint_score_thr: float = 0.0,
                  score_thrs: Optional[Mapping[str, float]] = None,
                  camera_motion: Optional[Mapping[str, Any]] = None,
-                 stitch: Optional[Mapping[str, Any]] = None):
+                 stitch: Optional[Mapping[str, Any]] = None,
+                 interpolate: Optional[Mapping[str, Any]] = None):
         self.similarity = build_part(similarity, 'similarity')
         self.assigner = build_part(
             dict(type='HungarianAssigner', match_thr=0.3) if assigner is None else assigner,
@@ -104,6 +110,7 @@ class PoseTracker:
         self.score_thrs = None if score_thrs is None else dict(score_thrs)
         self.camera_motion = None if camera_motion is None else dict(camera_motion)
         self.stitch = None if stitch is None else dict(stitch)
+        self.interpolate = None if interpolate is None else dict(interpolate)
         #: the camera transform found at the last update (None: none or off)
         self.last_camera_transform: Optional[np.ndarray] = None
         sim = self.similarity
@@ -154,8 +161,7 @@ class PoseTracker:
         if self.stitch is None or not self._history:
             return short_track_remap(lengths, self.min_track_length)
         from ..stitching import stitch_tracks
-        frames, ids, kpts, emb = (np.concatenate(x) if x[0] is not None else None
-                                  for x in zip(*self._history))
+        frames, ids, kpts, emb = self._video_output()
         stitched = stitch_tracks(frames, ids, kpts, embeddings=emb, **self.stitch)
         merged: Dict[int, int] = {}
         for old, new in stitched.items():
@@ -164,6 +170,32 @@ class PoseTracker:
         return {int(old): int(keep[stitched.get(old, old)]) if old in stitched else
                 (int(old) if n >= self.min_track_length else -1)
                 for old, n in lengths.items()}
+
+    def _video_output(self):
+        """This video's output so far: frame ids, track ids, keypoints, embeddings (or None)."""
+        return tuple(None if any(v is None for v in x) else np.concatenate(x)
+                     for x in zip(*self._history))
+
+    def gap_fill(self, remap: Optional[Mapping[int, int]] = None):
+        """Poses for the frames the tracks missed (``interpolate``), after ``remap`` (what
+        :meth:`finalize` returned: stitched ids, ``-1`` dropped).
+
+        Returns:
+            tuple: ``frame_ids (L,)``, ``track_ids (L,)`` (after ``remap``) and ``keypoints
+            (L, K, 3)``; empty when ``interpolate`` is off or nothing is missing.
+        """
+        k = self.memory.num_kpts or 0
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, k, 3)))
+        if self.interpolate is None or not self._history:
+            return empty
+        from ..stitching import interpolate_track_gaps
+        from ..video_stream import remap_track_ids
+        frames, ids, kpts, _ = self._video_output()
+        ids = remap_track_ids(ids, dict(remap or {}))
+        keep = ids >= 0
+        if not keep.any():
+            return empty
+        return interpolate_track_gaps(frames[keep], ids[keep], kpts[keep], **self.interpolate)
 
     def filter_output(self, keypoints):
         """:func:`filter_low_score_joints` with this tracker's ``joint_score_thr``."""
@@ -270,7 +302,7 @@ class PoseTracker:
                     r2, c2 = self._match(det, low, np.flatnonzero(free))
                     rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
         ids = mem.commit(det, rows, cols)
-        if self.stitch is not None and n:
+        if (self.stitch is not None or self.interpolate is not None) and n:
             emb = det.feats.get('embeddings')
             self._history.append((np.full(n, frame_id, np.int64), ids, det.kpts.copy(),
                                   None if emb is None or is_tensor(emb) else np.asarray(emb)))
