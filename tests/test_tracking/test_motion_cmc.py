@@ -263,3 +263,41 @@ def test_gap_fill_in_the_track_tool_and_the_stream():
         np.testing.assert_allclose(pred.keypoints_visible[1], 0.45, atol=1e-6)
         assert len(set(pred.track_ids.tolist())) == 2
     assert len({int(fr.pred_instances.track_ids[1]) for fr in frames}) == 1
+
+
+@pytest.mark.parametrize('extra', [dict(), dict(camera_motion=dict()),
+                                   dict(memory=dict(motion=dict(type='KalmanBoxMotion')),
+                                        camera_motion=dict(), score_thrs=dict(high=0.6))])
+def test_shot_cut_keeps_the_ids_appearance_supports(extra):
+    """4 people with distinct embeddings; at frame 6 a shot cut puts them elsewhere, in another
+    order and size. Appearance keeps the ids of the 3 whose embedding is unchanged; the 4th,
+    whose embedding changed (seen from another side), gets a new id. Motion and camera
+    compensation must not spoil this."""
+    rng = np.random.default_rng(3)
+    emb = rng.normal(size=(4, 64))
+    seen_from_behind = rng.normal(size=64)  # person 3's embedding after the cut
+    before = [(60 + 70 * i, 120) for i in range(4)]
+    after = [(400, 300), (150, 320), (520, 280), (260, 310)]
+    cfg = dict(type='PoseTracker',
+               similarity=dict(type='IoUAppearanceSimilarity', iou_weight=0.5,
+                               appearance_weight=0.5),
+               assigner=dict(type='HungarianAssigner', match_thr=0.3),
+               memory=dict(type='TrackMemory', num_frames_retain=10, feature_momentum=0.5,
+                           **extra.get('memory', {})),
+               **{k: v for k, v in extra.items() if k != 'memory'})
+    tracker = build_tracker(cfg)
+    for f in range(10):
+        cut = f >= 6
+        pts, h = (after, 100.0) if cut else (before, 80.0)
+        kpts = np.stack([_pose(x + (0 if cut else f), y, h=h, seed=i)
+                         for i, (x, y) in enumerate(pts)])
+        e = emb.copy()
+        if cut:
+            e[3] = seen_from_behind  # person 3 looks different after the cut
+        ids = tracker.update(kpts, None, f, embeddings=e)
+        if f == 0:
+            first = ids.copy()
+        if f == 6:
+            at_cut = ids.copy()
+    assert ids[:3].tolist() == first[:3].tolist()
+    assert ids[3] not in first.tolist() and ids[3] == at_cut[3]  # one new id, then kept
