@@ -95,9 +95,10 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         # (C, M, 2) mapped track centres, (C, M) mapped heights
         mapped = scale[:, None, None] * tc[None] + shift[:, None]
         mh = scale[:, None] * tsz[None, :, 1]
-        dist = np.linalg.norm(mapped[:, :, None] - dc[None, None], axis=-1)  # (C, M, N)
-        ratio = (scale[:, None, None] * tsz[None, :, None, 1]) / dsz[None, None, :, 1]
-        ok = (dist <= inlier_ratio * mh[:, :, None]) & (ratio < 1.5) & (ratio > 1 / 1.5)
+        diff = mapped[:, :, None] - dc[None, None]
+        d2c = diff[..., 0] ** 2 + diff[..., 1] ** 2  # (C, M, N)
+        ratio = mh[:, :, None] / dsz[None, None, :, 1]
+        ok = (d2c <= (inlier_ratio * mh[:, :, None]) ** 2) & (ratio < 1.5) & (ratio > 1 / 1.5)
         # the pairs whose centres agree are scored on their joints: mean over the joints seen in
         # both of exp(-d^2 / (2 (0.1 h)^2)) (an OKS with one sigma), so a motion that maps each
         # person onto a *neighbour* (a row of people panned by one spacing) scores low
@@ -105,10 +106,11 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         jsim = np.zeros(ok.shape)
         if len(c):
             src, dst = track_kpts[i], det_kpts[j]
-            both = (src[..., 2] > 0) & (dst[..., 2] > 0)
-            xy = scale[c, None, None] * np.nan_to_num(src[..., :2]) + shift[c][:, None]
-            d2 = ((xy - np.nan_to_num(dst[..., :2])) ** 2).sum(-1)
-            e = np.exp(-d2 / (2 * (0.1 * mh[c, i])[:, None] ** 2))
+            both = (src[..., 2] > 0) & (dst[..., 2] > 0)  # NaN joints have score 0
+            xy = scale[c, None, None] * src[..., :2] + shift[c][:, None] - dst[..., :2]
+            d2 = xy[..., 0] ** 2 + xy[..., 1] ** 2
+            with np.errstate(invalid='ignore'):
+                e = np.exp(d2 * (-50.0 / mh[c, i] ** 2)[:, None])  # exp(-d^2 / (2 (0.1 h)^2))
             jsim[c, i, j] = np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
         return jsim
 

@@ -35,6 +35,7 @@ from .track_memory import DetectionFrame, TrackMemory
 __all__ = ['PoseTracker', 'PresetTracker', 'BasePoseTracker']
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_IDENTITY = np.eye(2, 3)  # the camera transform of a still camera
 PartCfg = Union[Mapping[str, Any], Any]
 
 
@@ -284,7 +285,7 @@ class PoseTracker:
             seen = np.flatnonzero(mem.active())  # lost tracks' old places would mislead
             t = estimate_camera_motion(mem.kpts[seen], mem.boxes[seen], det.kpts, det.boxes,
                                        **self.camera_motion) if len(seen) else None
-            if t is not None and not np.allclose(t, np.eye(2, 3)):
+            if t is not None and not np.array_equal(t, _IDENTITY):
                 mem.apply_camera(t)
                 self.last_camera_transform = t
         if n and m:
