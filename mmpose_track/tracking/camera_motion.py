@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ['estimate_camera_motion', 'fit_similarity_transform']
+__all__ = ['estimate_camera_motion', 'fit_similarity_transform', 'joint_agreement']
 
 _IDENTITY = np.array([[1., 0., 0.], [0., 1., 0.]])
 
@@ -42,6 +42,26 @@ def fit_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     scale = (d * np.diag(sign)).sum() / var
     t = mu_d - scale * rot @ mu_s
     return np.concatenate([scale * rot, t[:, None]], 1)
+
+
+def joint_agreement(track_kpts: np.ndarray, track_boxes: np.ndarray,
+                    det_kpts: np.ndarray) -> np.ndarray:
+    """Agreement of paired poses, ``(P,)`` in ``[0, 1]``: the mean over the joints seen in both
+    of ``exp(-d^2 / (2 (0.1 h)^2))`` (``h``: the track's box height), an OKS with one sigma; the
+    score :func:`estimate_camera_motion` gives a (track, detection) pair.
+
+    Args:
+        track_kpts: ``(P, K, 3)``; track_boxes: ``(P, 4)``; det_kpts: ``(P, K, 3)``, row by row
+            the pairs (a joint with score 0 is missing).
+    """
+    if len(track_kpts) == 0:
+        return np.zeros(0)
+    both = (track_kpts[..., 2] > 0) & (det_kpts[..., 2] > 0)
+    xy = track_kpts[..., :2] - det_kpts[..., :2]
+    h = np.maximum(track_boxes[:, 3] - track_boxes[:, 1], 1e-6)
+    with np.errstate(invalid='ignore'):
+        e = np.exp((xy[..., 0] ** 2 + xy[..., 1] ** 2) * (-50.0 / h ** 2)[:, None])
+    return np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
 
 
 def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
@@ -105,13 +125,11 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         c, i, j = np.nonzero(ok)
         jsim = np.zeros(ok.shape)
         if len(c):
-            src, dst = track_kpts[i], det_kpts[j]
-            both = (src[..., 2] > 0) & (dst[..., 2] > 0)  # NaN joints have score 0
-            xy = scale[c, None, None] * src[..., :2] + shift[c][:, None] - dst[..., :2]
-            d2 = xy[..., 0] ** 2 + xy[..., 1] ** 2
-            with np.errstate(invalid='ignore'):
-                e = np.exp(d2 * (-50.0 / mh[c, i] ** 2)[:, None])  # exp(-d^2 / (2 (0.1 h)^2))
-            jsim[c, i, j] = np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
+            src = track_kpts[i].copy()
+            src[..., :2] = scale[c, None, None] * src[..., :2] + shift[c][:, None]
+            heights = np.zeros((len(c), 4))
+            heights[:, 3] = mh[c, i]
+            jsim[c, i, j] = joint_agreement(src, heights, det_kpts[j])
         return jsim
 
     # the identity first: when it explains so many tracks that no motion could beat it by

@@ -256,6 +256,49 @@ class PoseTracker:
                 cols = np.concatenate([cols, c2])
         return rows, cols
 
+    def _associate_frame(self, det: DetectionFrame):
+        """One or two stages (``score_thrs``) of :meth:`_associate`; ``(det, row)`` arrays."""
+        if self.score_thrs is None:
+            return self._associate(det, None)
+        mem = self.memory
+        score = det.kpts[..., 2].mean(1)
+        high = np.flatnonzero(score >= self.score_thrs['high'])
+        low = np.flatnonzero(score < self.score_thrs['high'])
+        rows, cols = self._associate(det, high) if len(high) else (_EMPTY, _EMPTY)
+        free = np.ones(len(mem), dtype=bool)
+        free[cols] = False
+        free &= mem.active()
+        if len(low) and free.any():
+            r2, c2 = self._match(det, low, np.flatnonzero(free))
+            rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
+        return rows, cols
+
+    def _camera_moved(self, det: DetectionFrame, rows: np.ndarray, cols: np.ndarray) -> bool:
+        """Camera-motion compensation after a first association: when nearly every track of the
+        previous frame found its person confidently (joint agreement, the score
+        :func:`~mmpose_track.tracking.camera_motion.estimate_camera_motion` uses, above 0.5),
+        no motion could beat the still camera and nothing is estimated; otherwise the transform
+        is estimated and, unless it is the identity, moves every track
+        (:meth:`TrackMemory.apply_camera`). Returns whether it did."""
+        from ..camera_motion import estimate_camera_motion, joint_agreement
+        mem = self.memory
+        active = mem.active()
+        seen = np.flatnonzero(active)  # lost tracks' old places would mislead
+        if not len(seen):
+            return False
+        on = active[cols]
+        good = int((joint_agreement(mem.kpts[cols[on]], mem.boxes[cols[on]],
+                                    det.kpts[rows[on]]) > 0.5).sum()) if on.any() else 0
+        if good + self.camera_motion.get('min_gain', 2) > min(len(seen), det.n):
+            return False
+        t = estimate_camera_motion(mem.kpts[seen], mem.boxes[seen], det.kpts, det.boxes,
+                                   **self.camera_motion)
+        if t is None or np.array_equal(t, _IDENTITY):
+            return False
+        mem.apply_camera(t)
+        self.last_camera_transform = t
+        return True
+
     def update(self, keypoints, bboxes=None, frame_id: Optional[int] = None,
                **features) -> np.ndarray:
         """Assign track ids to the people of one frame.
@@ -280,28 +323,10 @@ class PoseTracker:
         n, m = det.n, len(mem)
         rows = cols = _EMPTY
         self.last_camera_transform = None
-        if n and m and self.camera_motion is not None:
-            from ..camera_motion import estimate_camera_motion
-            seen = np.flatnonzero(mem.active())  # lost tracks' old places would mislead
-            t = estimate_camera_motion(mem.kpts[seen], mem.boxes[seen], det.kpts, det.boxes,
-                                       **self.camera_motion) if len(seen) else None
-            if t is not None and not np.array_equal(t, _IDENTITY):
-                mem.apply_camera(t)
-                self.last_camera_transform = t
         if n and m:
-            if self.score_thrs is None:
-                rows, cols = self._associate(det, None)
-            else:
-                score = det.kpts[..., 2].mean(1)
-                high = np.flatnonzero(score >= self.score_thrs['high'])
-                low = np.flatnonzero(score < self.score_thrs['high'])
-                rows, cols = self._associate(det, high) if len(high) else (_EMPTY, _EMPTY)
-                free = np.ones(m, dtype=bool)
-                free[cols] = False
-                free &= mem.active()
-                if len(low) and free.any():
-                    r2, c2 = self._match(det, low, np.flatnonzero(free))
-                    rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
+            rows, cols = self._associate_frame(det)
+            if self.camera_motion is not None and self._camera_moved(det, rows, cols):
+                rows, cols = self._associate_frame(det)  # again, the tracks moved with it
         ids = mem.commit(det, rows, cols)
         if (self.stitch is not None or self.interpolate is not None) and n:
             emb = det.feats.get('embeddings')
