@@ -79,8 +79,9 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     factor 1.5) by the agreement of their joints (an OKS with one sigma of 0.1 box height), its
     best; it is an inlier above 0.5. The candidate with the highest total wins, but a motion must
     beat the identity by ``min_gain`` (in people) and have at least half the tracks as inliers
-    (people walk, detectors err: a static camera must stay static); its inlier pairs (each inlier track with its nearest detection) refine it by
-    :func:`fit_similarity_transform` on their joints seen in both.
+    (people walk, detectors err: a static camera must stay static); its inlier pairs (each
+    inlier track with its nearest detection) refine it by :func:`fit_similarity_transform` on
+    their joints seen in both.
 
     Args:
         track_kpts: ``(M, K, 3)`` the tracks' joints (x, y, score; score 0 = missing).
@@ -90,7 +91,7 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         max_candidates: pairs tried at most.
         min_inliers: fewer inliers: no transform (``None``).
         min_gain: score (about one per well-matched person) a motion needs beyond the
-            identity's (scaled down with the tracks scored when ``max_tracks`` samples them).
+            identity's.
         max_tracks: the candidates are scored on at most this many tracks (a fixed sample in a
             crowd: the motion is global, a dozen people decide it); the refinement uses them.
         seed: of the sample of pairs.
@@ -109,6 +110,7 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     dc = (det_boxes[:, :2] + det_boxes[:, 2:]) / 2
     tsz = np.maximum(track_boxes[:, 2:] - track_boxes[:, :2], 1e-6)
     dsz = np.maximum(det_boxes[:, 2:] - det_boxes[:, :2], 1e-6)
+
     def scores(scale, shift):
         """(C, M, N) joint agreement of every track with every detection under C candidates
         ``x' = scale x + shift``, 0 where the centres or sizes disagree."""
@@ -134,7 +136,8 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
 
     # the identity first: when it explains so many tracks that no motion could beat it by
     # min_gain (a track scores at most 1), the static camera is the answer
-    still = scores(np.ones(1), np.zeros((1, 2)))[0].max(1)
+    still_jsim = scores(np.ones(1), np.zeros((1, 2)))
+    still = still_jsim[0].max(1)
     if still.sum() + min_gain > m:
         return _IDENTITY.copy() if (still > 0.5).sum() >= min_inliers else None
     ti, di = np.meshgrid(np.arange(m), np.arange(n), indexing='ij')
@@ -147,7 +150,7 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     scale = np.concatenate([[1.0], np.ones_like(scale), scale])
     shift = np.concatenate([np.zeros((1, 2)), dc[di] - tc[ti],
                             dc[di] - scale[len(ti) + 1:, None] * tc[ti]])  # x' = s x + shift
-    jsim = scores(scale, shift)
+    jsim = np.concatenate([still_jsim, scores(scale[1:], shift[1:])])  # identity: row 0
     track_score = jsim.max(2)  # (C, M)
     inliers = track_score > 0.5
     counts = inliers.sum(1)

@@ -200,8 +200,8 @@ class ClipTrackingStream:
                             np.stack(poses), score))
 
     # ----------------------------------------------------------------- output
-    def _frame_sample(self, fid: int, keypoints: np.ndarray, track_ids=None, box_scores=None):
-        """A frame-level ``PoseDataSample`` of frame ``fid`` with poses ``(N, K, 3)``."""
+    def _frame_sample(self, meta: dict, keypoints: np.ndarray, track_ids=None, box_scores=None):
+        """A frame-level ``PoseDataSample`` with metainfo ``meta`` and poses ``(N, K, 3)``."""
         from mmengine.structures import InstanceData
         from mmpose.structures import PoseDataSample
         kp = np.asarray(keypoints, np.float64)
@@ -218,7 +218,7 @@ class ClipTrackingStream:
                          np.asarray(box_scores, np.float32)).astype(np.float32))
         if track_ids is not None:
             pred.track_ids = np.asarray(track_ids, np.int64)
-        frame = PoseDataSample(metainfo=self._frame_meta[fid])
+        frame = PoseDataSample(metainfo=meta)
         frame.pred_instances = pred
         return frame
 
@@ -229,28 +229,24 @@ class ClipTrackingStream:
             return []
         num_frames = max(int(m.get('num_frames', 0)) for m in frame_meta.values())
         num_frames = max(num_frames, max(frame_meta) + 1)
-        self._frame_meta = frame_meta  # read by _frame_sample
-        try:
-            if self.merge == 'none':
-                return self._untracked_frames(tubes)
-            per_frame = track_video_from_tubes(
-                [t[1] for t in tubes], [t[2] for t in tubes], [t[0] for t in tubes],
-                num_frames=num_frames, merge=self.merge, **self.track_args)
-            frames = [self._frame_sample(f, per_frame[f]['keypoints'], per_frame[f]['track_ids'])
-                      for f in sorted(frame_meta)]
-            if self.nms is not None:
-                for frame in frames:
-                    pred = frame.pred_instances
-                    if len(pred) > 1:
-                        keep = np.sort(suppress_poses(pred.keypoints, pred.keypoint_scores,
-                                                      pred.bboxes, pred.bbox_scores,
-                                                      steps=self.nms))
-                        frame.pred_instances = pred[keep]
-            return frames
-        finally:
-            self._frame_meta = {}
+        if self.merge == 'none':
+            return self._untracked_frames(tubes, frame_meta)
+        per_frame = track_video_from_tubes(
+            [t[1] for t in tubes], [t[2] for t in tubes], [t[0] for t in tubes],
+            num_frames=num_frames, merge=self.merge, **self.track_args)
+        frames = [self._frame_sample(frame_meta[f], per_frame[f]['keypoints'],
+                                     per_frame[f]['track_ids']) for f in sorted(frame_meta)]
+        if self.nms is not None:
+            for frame in frames:
+                pred = frame.pred_instances
+                if len(pred) > 1:
+                    keep = np.sort(suppress_poses(pred.keypoints, pred.keypoint_scores,
+                                                  pred.bboxes, pred.bbox_scores,
+                                                  steps=self.nms))
+                    frame.pred_instances = pred[keep]
+        return frames
 
-    def _untracked_frames(self, tubes: list) -> list:
+    def _untracked_frames(self, tubes: list, frame_meta: dict) -> list:
         """Table 7 row 2: every hypothesis a person of its frame, OKS-NMS, frame tracker."""
         fids = np.concatenate([t[1] for t in tubes])
         poses = np.concatenate([t[2] for t in tubes])
@@ -262,8 +258,8 @@ class ClipTrackingStream:
                                                    np.split(dets, starts[1:]))))
         K = poses.shape[1]
         frames = []
-        for f in sorted(self._frame_meta):
+        for f in sorted(frame_meta):
             kp, sc = by_frame.get(f, (np.zeros((0, K, 3)), np.zeros(0, np.float32)))
-            frames.append(self._frame_sample(f, kp, box_scores=sc))
+            frames.append(self._frame_sample(frame_meta[f], kp, box_scores=sc))
         out = self.frame_stream.push(frames)
         return out + self.frame_stream.flush()

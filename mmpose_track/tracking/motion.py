@@ -174,7 +174,6 @@ class KalmanBoxMotion(BaseMotion):
     def __init__(self, max_gap: int = 30):
         from mmdet.models.task_modules.tracking import KalmanFilter  # heavy: imported on use
         kf = KalmanFilter()
-        self.kf = kf
         self.F = kf._motion_mat
         self.H = kf._update_mat
         self.w_pos = kf._std_weight_position

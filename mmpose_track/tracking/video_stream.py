@@ -257,8 +257,7 @@ class VideoTrackingStream:
             for key in pred.keys():
                 if key in add:
                     continue
-                val = np.asarray(to_numpy(pred.get(key), None) if is_tensor(pred.get(key))
-                                 else pred.get(key))
+                val = to_numpy(pred.get(key), None)
                 if key == 'keypoints_visible':
                     fill = scores.astype(val.dtype)
                 else:
@@ -266,7 +265,7 @@ class VideoTrackingStream:
                                    np.nan if val.dtype.kind == 'f' else 0, val.dtype)
                 add.set_field(fill, key)
             keys = list(pred.keys())  # the frame's fields, in its order
-            old = InstanceData(**{k: np.asarray(pred.get(k)) for k in keys})
+            old = InstanceData(**{k: to_numpy(pred.get(k), None) for k in keys})
             frame.pred_instances = InstanceData.cat(
                 [old, InstanceData(**{k: add.get(k) for k in keys})])
 

@@ -164,13 +164,12 @@ class PoseTracker:
         from ..stitching import stitch_tracks
         frames, ids, kpts, emb = self._video_output()
         stitched = stitch_tracks(frames, ids, kpts, embeddings=emb, **self.stitch)
-        merged: Dict[int, int] = {}
-        for old, new in stitched.items():
-            merged[new] = merged.get(new, 0) + lengths.get(old, 0)
+        merged: Dict[int, int] = {}  # frames of each stitched track
+        for old, n in lengths.items():
+            new = stitched.get(old, old)
+            merged[new] = merged.get(new, 0) + n
         keep = short_track_remap(merged, self.min_track_length)
-        return {int(old): int(keep[stitched.get(old, old)]) if old in stitched else
-                (int(old) if n >= self.min_track_length else -1)
-                for old, n in lengths.items()}
+        return {int(old): keep[stitched.get(old, old)] for old in lengths}
 
     def _video_output(self):
         """This video's output so far: frame ids, track ids, keypoints, embeddings (or None)."""

@@ -171,7 +171,7 @@ class TrackMemory:
         self.num_frames_retain = int(num_frames_retain)
         self.feature_momentum = float(feature_momentum)
         self.feature_keys: Tuple[str, ...] = ()
-        if motion is not None and isinstance(motion, Mapping):
+        if isinstance(motion, Mapping):
             from ..builder import build_part
             motion = build_part(motion, 'motion')
         self.motion = motion
