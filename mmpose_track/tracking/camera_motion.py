@@ -56,11 +56,10 @@ def joint_agreement(track_kpts: np.ndarray, track_boxes: np.ndarray,
     """
     if len(track_kpts) == 0:
         return np.zeros(0)
+    diff = track_kpts - det_kpts  # NaN where a joint is missing: masked below (no warning)
     both = (track_kpts[..., 2] > 0) & (det_kpts[..., 2] > 0)
-    xy = track_kpts[..., :2] - det_kpts[..., :2]
-    h = np.maximum(track_boxes[:, 3] - track_boxes[:, 1], 1e-6)
-    with np.errstate(invalid='ignore'):
-        e = np.exp((xy[..., 0] ** 2 + xy[..., 1] ** 2) * (-50.0 / h ** 2)[:, None])
+    h = np.maximum(track_boxes[:, 3:] - track_boxes[:, 1:2], 1e-6)
+    e = np.exp((diff[..., 0] ** 2 + diff[..., 1] ** 2) * (-50.0 / h ** 2))
     return np.where(both, e, 0).sum(1) / np.maximum(both.sum(1), 1)
 
 
@@ -68,7 +67,7 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
                            det_kpts: np.ndarray, det_boxes: np.ndarray,
                            inlier_ratio: float = 0.5, max_candidates: int = 64,
                            min_inliers: int = 2, min_gain: int = 2, max_tracks: int = 12,
-                           seed: int = 0) -> Optional[np.ndarray]:
+                           refine_top: int = 4, seed: int = 0) -> Optional[np.ndarray]:
     """The global similarity transform that carries the tracks onto the detections.
 
     Candidates: the identity and, for up to ``max_candidates`` (track, detection) pairs (all
@@ -77,11 +76,16 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     scale. Under a candidate, a track is scored against the detections whose centre
     lies within ``inlier_ratio`` x its mapped box height of its mapped centre (sizes within a
     factor 1.5) by the agreement of their joints (an OKS with one sigma of 0.1 box height), its
-    best; it is an inlier above 0.5. The candidate with the highest total wins, but a motion must
-    beat the identity by ``min_gain`` (in people) and have at least half the tracks as inliers
-    (people walk, detectors err: a static camera must stay static); its inlier pairs (each
-    inlier track with its nearest detection) refine it by :func:`fit_similarity_transform` on
-    their joints seen in both.
+    best; it is an inlier above 0.5. One pair's boxes give a rough motion (a zoom read from two
+    noisy boxes), so the ``refine_top`` best candidates are refitted (LO-RANSAC's local
+    optimisation): :func:`fit_similarity_transform` on the joints of their tracks that agree
+    above 0.25 with some detection, re-scored. The candidate with the highest total agreement of
+    its inliers wins (MSAC: partial agreements of non-inliers do not add up to a wrong motion),
+    but a motion must have ``min_gain`` inliers more than the identity and a total at least
+    ``min_gain / 2`` above it (people walk, detectors err: a static camera must stay static).
+    No share of the tracks is required: after a jump of the view (a cut to another angle of the
+    scene) most people leave it, and the two or three who stay decide the motion. Its inlier
+    pairs (each inlier track with its best detection) refine it once more.
 
     Args:
         track_kpts: ``(M, K, 3)`` the tracks' joints (x, y, score; score 0 = missing).
@@ -90,10 +94,11 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         inlier_ratio: centre tolerance in box heights.
         max_candidates: pairs tried at most.
         min_inliers: fewer inliers: no transform (``None``).
-        min_gain: score (about one per well-matched person) a motion needs beyond the
-            identity's.
+        min_gain: inliers a motion needs beyond the identity's (and half as much total
+            score).
         max_tracks: the candidates are scored on at most this many tracks (a fixed sample in a
             crowd: the motion is global, a dozen people decide it); the refinement uses them.
+        refine_top: candidates refitted on their near-inliers (0: none).
         seed: of the sample of pairs.
 
     Returns:
@@ -111,11 +116,13 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     tsz = np.maximum(track_boxes[:, 2:] - track_boxes[:, :2], 1e-6)
     dsz = np.maximum(det_boxes[:, 2:] - det_boxes[:, :2], 1e-6)
 
-    def scores(scale, shift):
-        """(C, M, N) joint agreement of every track with every detection under C candidates
-        ``x' = scale x + shift``, 0 where the centres or sizes disagree."""
+    def scores(mats: np.ndarray) -> np.ndarray:
+        """(C, M, N) joint agreement of every track with every detection under C ``2 x 3``
+        similarity transforms, 0 where the centres or sizes disagree."""
+        lin = mats[:, :, :2]
+        scale = np.sqrt(np.abs(lin[:, 0, 0] * lin[:, 1, 1] - lin[:, 0, 1] * lin[:, 1, 0]))
         # (C, M, 2) mapped track centres, (C, M) mapped heights
-        mapped = scale[:, None, None] * tc[None] + shift[:, None]
+        mapped = tc[None] @ lin.transpose(0, 2, 1) + mats[:, None, :, 2]
         mh = scale[:, None] * tsz[None, :, 1]
         diff = mapped[:, :, None] - dc[None, None]
         d2c = diff[..., 0] ** 2 + diff[..., 1] ** 2  # (C, M, N)
@@ -128,15 +135,28 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         jsim = np.zeros(ok.shape)
         if len(c):
             src = track_kpts[i].copy()
-            src[..., :2] = scale[c, None, None] * src[..., :2] + shift[c][:, None]
+            src[..., :2] = np.einsum('pkc,pdc->pkd', src[..., :2], lin[c]) + mats[c, None, :, 2]
             heights = np.zeros((len(c), 4))
             heights[:, 3] = mh[c, i]
             jsim[c, i, j] = joint_agreement(src, heights, det_kpts[j])
         return jsim
 
+    def refit(jsim_c: np.ndarray, thr: float) -> Optional[np.ndarray]:
+        """The similarity fitted to the joints of the tracks agreeing above ``thr`` with a
+        detection under one candidate (``jsim_c (M, N)``), each with its best detection."""
+        inl = np.flatnonzero(jsim_c.max(1) > thr)
+        if not len(inl):
+            return None
+        src, dst = track_kpts[inl], det_kpts[jsim_c[inl].argmax(1)]
+        seen = (src[..., 2] > 0) & (dst[..., 2] > 0) & np.isfinite(src[..., :2]).all(-1) \
+            & np.isfinite(dst[..., :2]).all(-1)
+        if seen.sum() < 3:
+            return None
+        return fit_similarity_transform(src[..., :2][seen], dst[..., :2][seen])
+
     # the identity first: when it explains so many tracks that no motion could beat it by
     # min_gain (a track scores at most 1), the static camera is the answer
-    still_jsim = scores(np.ones(1), np.zeros((1, 2)))
+    still_jsim = scores(_IDENTITY[None])
     still = still_jsim[0].max(1)
     if still.sum() + min_gain > m:
         return _IDENTITY.copy() if (still > 0.5).sum() >= min_inliers else None
@@ -145,26 +165,31 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
     if len(ti) > max_candidates:
         pick = np.random.default_rng(seed).choice(len(ti), max_candidates, replace=False)
         ti, di = ti[pick], di[pick]
-    scale = (dsz[di] / tsz[ti]).mean(1)  # (C,)
     # each pair proposes its translation alone (a pan; box sizes are noisy) and with its scale
-    scale = np.concatenate([[1.0], np.ones_like(scale), scale])
-    shift = np.concatenate([np.zeros((1, 2)), dc[di] - tc[ti],
-                            dc[di] - scale[len(ti) + 1:, None] * tc[ti]])  # x' = s x + shift
-    jsim = np.concatenate([still_jsim, scores(scale[1:], shift[1:])])  # identity: row 0
+    scale = np.concatenate([np.ones(len(ti)), (dsz[di] / tsz[ti]).mean(1)])
+    shift = dc[np.tile(di, 2)] - scale[:, None] * tc[np.tile(ti, 2)]  # x' = s x + shift
+    mats = np.zeros((len(scale), 2, 3))
+    mats[:, 0, 0] = mats[:, 1, 1] = scale
+    mats[:, :, 2] = shift
+    jsim = scores(mats)
+    if refine_top > 0:  # local optimisation of the best candidates
+        best_per_track = jsim.max(2)
+        top = np.argsort(-np.where(best_per_track > 0.5, best_per_track, 0).sum(1),
+                         kind='stable')[:refine_top]
+        fits = [t for t in (refit(jsim[c], 0.25) for c in top) if t is not None]
+        if fits:
+            mats = np.concatenate([mats, np.stack(fits)])
+            jsim = np.concatenate([jsim, scores(mats[-len(fits):])])
+    mats = np.concatenate([_IDENTITY[None], mats])
+    jsim = np.concatenate([still_jsim, jsim])  # identity: row 0
     track_score = jsim.max(2)  # (C, M)
     inliers = track_score > 0.5
     counts = inliers.sum(1)
-    score = track_score.sum(1)
+    score = np.where(inliers, track_score, 0).sum(1)  # MSAC: only inliers count
     best = int(np.argmax(score))  # the identity (index 0) wins ties
     if counts[best] < min_inliers:
         return None
-    if best == 0 or score[best] < score[0] + min_gain or 2 * counts[best] < m:
+    if best == 0 or counts[best] < counts[0] + min_gain or score[best] < score[0] + min_gain / 2:
         return _IDENTITY.copy()
-    inl = np.flatnonzero(inliers[best])
-    nearest = jsim[best][inl].argmax(1)
-    src, dst = track_kpts[inl], det_kpts[nearest]
-    seen = (src[..., 2] > 0) & (dst[..., 2] > 0) & np.isfinite(src[..., :2]).all(-1) \
-        & np.isfinite(dst[..., :2]).all(-1)
-    if seen.sum() < 3:
-        return np.array([[scale[best], 0., shift[best][0]], [0., scale[best], shift[best][1]]])
-    return fit_similarity_transform(src[..., :2][seen], dst[..., :2][seen])
+    fitted = refit(np.where(jsim[best] > 0.5, jsim[best], 0), 0.5)
+    return mats[best].copy() if fitted is None else fitted

@@ -144,6 +144,45 @@ def test_pan_keeps_identities_with_compensation_only(motion):
             np.testing.assert_allclose(tracker.last_camera_transform[:, 2], [60, 0], atol=1.5)
 
 
+def _cut_video(frames=8, cut_at=4):
+    """A cut to another angle of the scene at ``cut_at``: the view jumps (x' = 1.3 x - 200,
+    y' = 1.3 y - 30), so of six people 50 px apart only persons 4 and 5 stay in view (at x'
+    99 and 164) and two people come into it (x' 250 and 300, near the old places of persons 4
+    and 5). People walk 1 px / frame. Returns the poses per frame and the true transform."""
+    cut = np.array([[1.3, 0, -200.], [0, 1.3, -30.]])
+    out = []
+    for f in range(frames):
+        people = np.stack([_pose(30 + 50 * i + f, 120, seed=i) for i in range(6)])
+        if f >= cut_at:
+            people[..., :2] = people[..., :2] @ cut[:, :2].T + cut[:, 2]
+            people = np.concatenate([people[4:], np.stack(
+                [_pose(250 + f, 126, h=104, seed=10), _pose(300 + f, 126, h=104, seed=11)])])
+        out.append(people)
+    return out, cut
+
+
+def test_cut_to_another_angle_keeps_the_people_who_stay_in_view():
+    """Two of six people survive the jump of the view; the motion that two people agree on,
+    with nobody left where the identity would put them, is found to the pixel (the local
+    refit corrects the zoom that one pair of boxes proposes), the two keep their ids and the
+    newcomers get new ones. Without compensation the survivors lose theirs."""
+    video, cut = _cut_video()
+    tracker = _oks_tracker(camera_motion=dict())
+    ids = []
+    for f, k in enumerate(video):
+        ids.append(tracker.update(k, None, f).tolist())
+        if f == 4:
+            # people walk 1 px between frames: the found motion includes that step
+            want = cut.copy()
+            want[0, 2] += 1.3
+            np.testing.assert_allclose(tracker.last_camera_transform, want, atol=0.05)
+    assert ids[0] == [0, 1, 2, 3, 4, 5]
+    assert all(i == [4, 5, 6, 7] for i in ids[4:]), ids
+    plain = _oks_tracker()
+    plain_ids = [plain.update(k, None, f).tolist() for f, k in enumerate(video)]
+    assert plain_ids[4][:2] != [4, 5], plain_ids
+
+
 # ------------------------------------------------------------------ two-stage association
 def test_low_score_detection_continues_its_track_in_the_second_round():
     tracker = _oks_tracker(score_thrs=dict(high=0.6))

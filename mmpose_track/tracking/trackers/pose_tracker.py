@@ -27,8 +27,9 @@ import numpy as np
 
 from mmpose_track.registry import POSE_TRACKERS
 from ..builder import build_part
+from ..camera_motion import estimate_camera_motion, joint_agreement
 from ..filters import filter_low_score_joints, short_track_remap
-from .._utils import is_tensor
+from .._utils import is_tensor, to_numpy
 from .assigners import GreedyAssigner, HungarianAssigner
 from .track_memory import DetectionFrame, TrackMemory
 
@@ -220,17 +221,21 @@ class PoseTracker:
                 'same) video')
         return fid
 
-    def _match(self, det: DetectionFrame, det_idx, trk_idx):
-        """Match detections ``det_idx`` to rows ``trk_idx``; returns (det, row) index arrays."""
-        sim = self.similarity(det, self.memory, det_idx, trk_idx, self._min_sim)
-        r, c = self.assigner(sim)
+    def _match(self, sim: np.ndarray, det_idx: Optional[np.ndarray],
+               trk_idx: Optional[np.ndarray]):
+        """Match detections ``det_idx`` to memory rows ``trk_idx`` (None: all) on their block of
+        the frame's similarity matrix ``sim (N, M)``; returns (det, row) index arrays."""
+        sub = sim if det_idx is None else sim[det_idx]
+        if trk_idx is not None:
+            sub = sub[:, trk_idx]
+        r, c = self.assigner(sub)
         if det_idx is not None:
             r = det_idx[r]
         if trk_idx is not None:
             c = trk_idx[c]
         return r, c
 
-    def _associate(self, det: DetectionFrame, det_idx: Optional[np.ndarray]):
+    def _associate(self, sim: np.ndarray, det_idx: Optional[np.ndarray]):
         """Match detections ``det_idx`` (None: all) to the tracks: one stage, or the cascade
         (tracks of the previous frame first, then lost ones); ``(det, row)`` index arrays."""
         mem = self.memory
@@ -240,35 +245,42 @@ class PoseTracker:
             idx = np.flatnonzero(active)
             if not len(idx):
                 return _EMPTY, _EMPTY
-            return self._match(det, det_idx, None if len(idx) == m else idx)
+            return self._match(sim, det_idx, None if len(idx) == m else idx)
         if not self.cascade or active.all() or not active.any():
-            return self._match(det, det_idx, None)
-        rows, cols = self._match(det, det_idx, np.flatnonzero(active))
-        left = np.ones(det.n, dtype=bool) if det_idx is None else np.zeros(det.n, dtype=bool)
+            return self._match(sim, det_idx, None)
+        rows, cols = self._match(sim, det_idx, np.flatnonzero(active))
+        n = len(sim)
+        left = np.ones(n, dtype=bool) if det_idx is None else np.zeros(n, dtype=bool)
         if det_idx is not None:
             left[det_idx] = True
         left[rows] = False
         if left.any():
-            r2, c2 = self._match(det, np.flatnonzero(left), np.flatnonzero(~active))
+            r2, c2 = self._match(sim, np.flatnonzero(left), np.flatnonzero(~active))
             if len(r2):
                 rows = np.concatenate([rows, r2])
                 cols = np.concatenate([cols, c2])
         return rows, cols
 
     def _associate_frame(self, det: DetectionFrame):
-        """One or two stages (``score_thrs``) of :meth:`_associate`; ``(det, row)`` arrays."""
-        if self.score_thrs is None:
-            return self._associate(det, None)
+        """One or two stages (``score_thrs``) of :meth:`_associate`; ``(det, row)`` arrays.
+
+        The similarity is evaluated once, between every detection and every live track (each
+        similarity is element-wise: a block of it equals the similarity of the subsets); the
+        stages and the cascade assign on blocks of it."""
         mem = self.memory
-        score = det.kpts[..., 2].mean(1)
-        high = np.flatnonzero(score >= self.score_thrs['high'])
-        low = np.flatnonzero(score < self.score_thrs['high'])
-        rows, cols = self._associate(det, high) if len(high) else (_EMPTY, _EMPTY)
-        free = np.ones(len(mem), dtype=bool)
+        sim = to_numpy(self.similarity(det, mem, None, None, self._min_sim))
+        if self.score_thrs is None:
+            return self._associate(sim, None)
+        # pose score (mean joint score) >= high, as a sum (np.mean costs more at small N)
+        is_high = det.kpts[..., 2].sum(1) >= self.score_thrs['high'] * det.kpts.shape[1]
+        if is_high.all():
+            return self._associate(sim, None)
+        high = np.flatnonzero(is_high)
+        rows, cols = self._associate(sim, high) if len(high) else (_EMPTY, _EMPTY)
+        free = mem.active()
         free[cols] = False
-        free &= mem.active()
-        if len(low) and free.any():
-            r2, c2 = self._match(det, low, np.flatnonzero(free))
+        if free.any():
+            r2, c2 = self._match(sim, np.flatnonzero(~is_high), np.flatnonzero(free))
             rows, cols = np.concatenate([rows, r2]), np.concatenate([cols, c2])
         return rows, cols
 
@@ -279,7 +291,6 @@ class PoseTracker:
         no motion could beat the still camera and nothing is estimated; otherwise the transform
         is estimated and, unless it is the identity, moves every track
         (:meth:`TrackMemory.apply_camera`). Returns whether it did."""
-        from ..camera_motion import estimate_camera_motion, joint_agreement
         mem = self.memory
         active = mem.active()
         seen = np.flatnonzero(active)  # lost tracks' old places would mislead
