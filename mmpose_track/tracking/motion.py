@@ -241,9 +241,11 @@ class KalmanBoxMotion(BaseMotion):
     def _predicted_state(self, rows: Optional[np.ndarray], gaps: np.ndarray):
         mean, blocks = (self.mean, self.blocks) if rows is None else \
             (self.mean[rows], self.blocks[rows])
+        if len(gaps) and (gaps == 1).all():  # the usual case: every track seen last frame
+            return self._step(mean, blocks)
         steps = np.minimum(gaps, self.max_gap)
         last = int(steps.max(initial=0))
-        if last and (steps == last).all():  # the usual case: every track the same gap
+        if last and (steps == last).all():
             for _ in range(last):
                 mean, blocks = self._step(mean, blocks)
             return mean, blocks
@@ -294,5 +296,15 @@ class KalmanBoxMotion(BaseMotion):
             return kpts, boxes
         mean, blocks = self._predicted_state(None, gaps)
         self._pred = (np.asarray(gaps).copy(), mean, blocks)
-        pred_boxes = xyah_to_xyxy(mean[:, :4])
-        return move_poses_with_boxes(kpts, boxes, pred_boxes), pred_boxes
+        # the predicted boxes, and the joints carried with them (move_poses_with_boxes, fused)
+        centre = mean[:, :2]
+        wh = mean[:, 2:4] * mean[:, 3:4]  # (a h, h^2): the second is fixed next
+        wh[:, 1] = mean[:, 3]
+        half = wh * 0.5
+        pred_boxes = np.concatenate([centre - half, centre + half], 1)
+        scale = wh / np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-6)
+        shift = centre - (boxes[:, :2] + boxes[:, 2:]) * 0.5 * scale
+        out = np.empty_like(kpts)
+        out[..., :2] = kpts[..., :2] * scale[:, None] + shift[:, None]
+        out[..., 2] = kpts[..., 2]
+        return out, pred_boxes

@@ -292,15 +292,21 @@ class PoseTracker:
         is estimated and, unless it is the identity, moves every track
         (:meth:`TrackMemory.apply_camera`). Returns whether it did."""
         mem = self.memory
-        active = mem.active()
-        seen = np.flatnonzero(active)  # lost tracks' old places would mislead
-        if not len(seen):
+        active = mem.active()  # lost tracks' old places would mislead
+        num_seen = np.count_nonzero(active)
+        if not num_seen:
             return False
+        # the motion must explain min_gain people more than the still camera (see
+        # estimate_camera_motion), and at most min(tracks, people) are explained
+        room = min(num_seen, det.n) - self.camera_motion.get('min_gain', 2)
         on = active[cols]
-        good = int((joint_agreement(mem.kpts[cols[on]], mem.boxes[cols[on]],
-                                    det.kpts[rows[on]]) > 0.5).sum()) if on.any() else 0
-        if good + self.camera_motion.get('min_gain', 2) > min(len(seen), det.n):
-            return False
+        if np.count_nonzero(on) > room:
+            c = cols[on]
+            good = np.count_nonzero(
+                joint_agreement(mem.kpts[c], mem.boxes[c], det.kpts[rows[on]]) > 0.5)
+            if good > room:
+                return False
+        seen = np.flatnonzero(active)
         t = estimate_camera_motion(mem.kpts[seen], mem.boxes[seen], det.kpts, det.boxes,
                                    **self.camera_motion)
         if t is None or np.array_equal(t, _IDENTITY):
