@@ -1,7 +1,12 @@
 #!/usr/bin/env python
 """Track detected poses offline: one PoseTrack18 JSON per video in, the same with track ids out.
 
-    python tools/track.py DETS_DIR --tracker configs/trackers/oks_hungarian.py --out PRED_DIR
+    python tools/track.py DETS_DIR [--tracker configs/trackers/oks_hungarian.py] --out PRED_DIR
+
+Without ``--tracker``: ``configs/trackers/oks_kalman_cmc.py`` (``DEFAULT_TRACKER``), OKS +
+Hungarian with MMDet's Kalman motion and camera-motion compensation from the poses, the best
+detection-only tracker on the synthetic default and hard splits; ``configs/trackers/`` holds
+the others.
 
 ``DETS_DIR`` holds one PoseTrack18 file per video (``images``, ``annotations`` with
 ``keypoints`` ``[x, y, score] * K``, ``bbox`` ``[x, y, w, h]``, ``score``, ``image_id``, ``id``;
@@ -27,7 +32,8 @@ import sys
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('dets_dir', help='folder of PoseTrack18 JSON files with detected poses')
-    p.add_argument('--tracker', required=True, help='tracker config (defines `tracker = dict()`)')
+    p.add_argument('--tracker', help='tracker config (defines `tracker = dict()`; default: '
+                   'configs/trackers/oks_kalman_cmc.py)')
     p.add_argument('--out', required=True, help='output folder for the tracked files')
     p.add_argument('--features', nargs='*', default=[],
                    help='annotation keys passed to the tracker as per-person features '
@@ -52,8 +58,10 @@ def main(argv=None) -> int:
     """Run the command; returns the exit status (2 with a one-line message on bad input)."""
     args = parse_args(argv)
     from mmpose_track.apis.tracking import track_folder
-    from mmpose_track.tracking import build_tracker
+    from mmpose_track.tracking import build_tracker, default_tracker_config
     try:
+        if args.tracker is None:
+            args.tracker = default_tracker_config()
         tracker = build_tracker(args.tracker)
     except (OSError, ValueError, KeyError, TypeError, SyntaxError) as e:
         return _fail(type(e)(f'tracker config {args.tracker}: {e.args[0] if e.args else e}'))

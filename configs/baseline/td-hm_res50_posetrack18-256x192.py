@@ -1,10 +1,11 @@
 # Top-down baseline (SimpleBaseline, Xiao et al. 2018: ResNet-50 + 3 deconvolutions, heatmaps) on
-# PoseTrack18 video frames, tracked with OKS + Hungarian matching and scored with AP/MOTA/HOTA.
+# PoseTrack18 video frames, tracked with the default tracker (OKS + Hungarian with Kalman motion
+# and camera-motion compensation, configs/trackers/oks_kalman_cmc.py) and scored with AP/MOTA/HOTA.
 # The base that method configs and the tiny CPU configs inherit from.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/posetrack18_topdown.py',
-    '../trackers/oks_hungarian.py',
+    '../trackers/oks_kalman_cmc.py',
 ]
 
 train_cfg = dict(max_epochs=20, val_interval=5)

@@ -30,11 +30,11 @@ log_processor = dict(by_epoch=False)
 
 # Tracking happens in the loop (bottom-up grouping needs no per-frame NMS). The tracker is named
 # by its file so that the Table 4 rows swap it in one line. Table 3 scores single-frame AP: any
-# tracker will do for SpatialNet, OKS + Hungarian is the plainest.
+# tracker will do for SpatialNet: the default one (configs/trackers/oks_kalman_cmc.py).
 val_cfg = dict(_delete_=True, type='PoseTrackValLoop',
-               tracker='{{ fileDirname }}/../trackers/oks_hungarian.py')
+               tracker='{{ fileDirname }}/../trackers/oks_kalman_cmc.py')
 test_cfg = dict(_delete_=True, type='PoseTrackTestLoop',
-                tracker='{{ fileDirname }}/../trackers/oks_hungarian.py')
+                tracker='{{ fileDirname }}/../trackers/oks_kalman_cmc.py')
 
 model = dict(
     type='SpatialNet',

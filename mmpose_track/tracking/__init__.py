@@ -15,6 +15,7 @@ from mmpose_track.lazy import lazy_exports
 _EXPORTS = {
     # trackers and their parts
     'build_tracker': 'builder', 'build_part': 'builder',
+    'DEFAULT_TRACKER': 'builder', 'default_tracker_config': 'builder',
     'PoseTracker': 'trackers', 'PresetTracker': 'trackers', 'BasePoseTracker': 'trackers',
     'TrackMemory': 'trackers', 'DetectionFrame': 'trackers', 'BaseSimilarity': 'trackers',
     'OKSSimilarity': 'trackers', 'IoUSimilarity': 'trackers',

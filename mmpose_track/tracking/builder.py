@@ -57,6 +57,29 @@ def build_part(cfg: Union[Mapping[str, Any], Any], kind: str):
     return part
 
 
+#: the tracker config of ``configs/trackers/`` used when none is named (``tools/track.py``
+#: without ``--tracker``): the best detection-only tracker of issue 13 (OKS + Hungarian with
+#: MMDet's Kalman motion and camera-motion compensation from the poses)
+DEFAULT_TRACKER = 'oks_kalman_cmc'
+
+
+def default_tracker_config(name: str = DEFAULT_TRACKER) -> str:
+    """The path of ``configs/trackers/<name>.py``: in the checkout the package runs from, else
+    in the installed package (``mmpose_track/.mim/configs``, what ``mim`` uses).
+
+    Raises:
+        FileNotFoundError: neither holds it.
+    """
+    import os.path as osp
+    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    for root in (osp.join(osp.dirname(pkg), 'configs'), osp.join(pkg, '.mim', 'configs')):
+        path = osp.join(root, 'trackers', f'{name}.py')
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'tracker config {name}.py not found in configs/trackers of the '
+                            f'checkout or of the installed package ({pkg})')
+
+
 def build_tracker(cfg: Union[Mapping[str, Any], Any],
                   dataset_meta: Optional[Mapping[str, Any]] = None):
     """Build a tracker registered in ``POSE_TRACKERS``.

@@ -107,7 +107,7 @@ def test_track_tool_end_to_end_subprocess(dets_dir, tmp_path):
 
 
 @pytest.mark.parametrize('cfg', ['oks_greedy', 'iou_hungarian', 'iou_appearance', 'st_embed',
-                                 'keypoint_matching', 'oks_kalman', 'oks_cmc',
+                                 'keypoint_matching', 'oks_kalman', 'oks_cmc', 'oks_kalman_cmc',
                                  'oks_kalman_cmc_byte_stitch', 'mmdet_bytetrack'])
 def test_track_tool_all_configs(dets_dir, tmp_path, cfg):
     tool = _load_tool()
@@ -117,8 +117,23 @@ def test_track_tool_all_configs(dets_dir, tmp_path, cfg):
     assert rc == 0
     # greedy keeps only the previous frame: ids restart after the empty frame, still valid
     _check(dets_dir, out, expect_consistent=cfg in ('iou_hungarian', 'iou_appearance',
-                                                    'oks_kalman', 'oks_cmc',
+                                                    'oks_kalman', 'oks_cmc', 'oks_kalman_cmc',
                                                     'oks_kalman_cmc_byte_stitch'))
+
+
+def test_track_tool_default_tracker_is_oks_kalman_cmc(dets_dir, tmp_path):
+    """Without --tracker the command tracks with configs/trackers/oks_kalman_cmc.py: its files
+    are byte-identical to those of naming that config."""
+    tool = _load_tool()
+    assert tool.main([str(dets_dir), '--out', str(tmp_path / 'default')]) == 0
+    assert tool.main([str(dets_dir), '--tracker', osp.join(ROOT, 'configs', 'trackers',
+                                                           'oks_kalman_cmc.py'),
+                      '--out', str(tmp_path / 'named')]) == 0
+    for name in os.listdir(dets_dir):
+        if name.endswith('.json'):
+            assert (tmp_path / 'default' / name).read_bytes() == \
+                (tmp_path / 'named' / name).read_bytes()
+    _check(dets_dir, tmp_path / 'default')
 
 
 def test_track_tool_options_and_errors(dets_dir, tmp_path, capsys):
