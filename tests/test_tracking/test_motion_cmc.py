@@ -183,6 +183,26 @@ def test_cut_to_another_angle_keeps_the_people_who_stay_in_view():
     assert plain_ids[4][:2] != [4, 5], plain_ids
 
 
+# ------------------------------------------------------------------ track lifecycle
+@pytest.mark.parametrize('min_hits', [1, 2])
+def test_tentative_track_is_forgotten_at_its_first_miss(min_hits):
+    """Person A walks through frames 0-5. A false detection F appears in frame 1 only, at x =
+    300; in frame 3 a new person B appears at the same place. Kept lost (min_hits = 1), F's track
+    is re-activated by B, who inherits F's id; as a tentative track (min_hits = 2, seen once) it
+    was popped at frame 2 and B gets a new id. A, confirmed, keeps id 0 through its own miss at
+    frame 4 either way."""
+    tracker = _oks_tracker(memory=dict(min_hits=min_hits))
+    a = [_pose(100 + 2 * f, 120) for f in range(6)]
+    f_pose, b_pose = _pose(300, 120, seed=3), _pose(301, 121, seed=3)
+    frames = [[a[0]], [a[1], f_pose], [a[2]], [a[3], b_pose], [b_pose + [1, 0, 0]],
+              [a[5], b_pose + [2, 0, 0]]]
+    ids = [tracker.update(np.stack(k), None, f).tolist() for f, k in enumerate(frames)]
+    b_id = 1 if min_hits == 1 else 2
+    assert ids == [[0], [0, 1], [0], [0, b_id], [b_id], [0, b_id]], ids
+    with pytest.raises(ValueError, match='min_hits'):
+        _oks_tracker(memory=dict(min_hits=0))
+
+
 # ------------------------------------------------------------------ two-stage association
 def test_low_score_detection_continues_its_track_in_the_second_round():
     tracker = _oks_tracker(score_thrs=dict(high=0.6))

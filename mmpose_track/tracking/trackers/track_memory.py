@@ -10,6 +10,10 @@ mirror its *semantics* with the state in arrays (one row per live track):
   num_frames_retain``; otherwise it is popped (:meth:`TrackMemory.pop_invalid_tracks`). For
   consecutive frames this equals mmdet's rule (pop when ``frame_id − frame_ids[-1] >=
   num_frames_retain`` after each update); skipped frames age tracks by the gap;
+* ``min_hits`` (the lifecycle of SORT / ByteTrack): a track observed in fewer frames is
+  *tentative* and is popped as soon as it misses one frame (a false detection does not linger
+  to take a real person's place later); confirmed tracks are kept lost ``num_frames_retain``
+  frames. Every person still gets an id at once (a pose tracker must not drop predictions);
 * each track keeps its latest observation (keypoints, box, area, features; features optionally
   averaged with ``feature_momentum`` like mmdet's QDTrack/ByteTrack memo momentum);
 * ids are ``0, 1, 2, …`` in order of creation and never reused until :meth:`reset`;
@@ -148,6 +152,8 @@ class TrackMemory:
         num_frames_retain: how many frames after its last observation a track can still be
             matched (1: only tracks seen in the previous frame).
         feature_momentum: a remembered feature becomes ``m · old + (1 − m) · new`` (0: latest).
+        min_hits: frames a track must be observed in to be kept lost (1: every track); a
+            tentative track (fewer) is popped at its first missed frame.
         motion: a motion part (``dict(type='KalmanBoxMotion')`` or
             ``dict(type='KeypointVelocityMotion')``, :mod:`mmpose_track.tracking.motion`), or
             None. With one, :meth:`start_frame` replaces each track's ``kpts`` / ``boxes`` /
@@ -163,12 +169,15 @@ class TrackMemory:
     """
 
     def __init__(self, num_frames_retain: int = 1, feature_momentum: float = 0.0,
-                 motion=None):
+                 motion=None, min_hits: int = 1):
         if num_frames_retain < 1:
             raise ValueError(f'num_frames_retain must be >= 1, got {num_frames_retain}')
         if not 0.0 <= feature_momentum < 1.0:
             raise ValueError('feature_momentum must be in [0, 1)')
         self.num_frames_retain = int(num_frames_retain)
+        if min_hits < 1:
+            raise ValueError(f'min_hits must be >= 1, got {min_hits}')
+        self.min_hits = int(min_hits)
         self.feature_momentum = float(feature_momentum)
         self.feature_keys: Tuple[str, ...] = ()
         if isinstance(motion, Mapping):
@@ -242,7 +251,7 @@ class TrackMemory:
             self.num_kpts = det.kpts.shape[1]
             self.kpts = np.zeros((0, self.num_kpts, 3))
         if len(self.ids):
-            alive = (det.frame_id - self.last) <= self.num_frames_retain
+            alive = self._alive(det.frame_id)
             if not alive.all():
                 self._compress(alive)
         if self.motion is not None and len(self.ids):
@@ -304,7 +313,15 @@ class TrackMemory:
     def pop_invalid_tracks(self, frame_id: int) -> None:
         """mmdet-compatible: drop tracks that can no longer be matched at ``frame_id``."""
         if len(self.ids):
-            self._compress((frame_id - self.last) <= self.num_frames_retain)
+            self._compress(self._alive(frame_id))
+
+    def _alive(self, frame_id: int) -> np.ndarray:
+        """``(M,)`` bool: the tracks that can still be matched at ``frame_id``."""
+        age = frame_id - self.last
+        alive = age <= self.num_frames_retain
+        if self.min_hits > 1:  # tentative tracks live one frame past their last observation
+            alive &= (age <= 1) | (self._hits[self.ids] >= self.min_hits)
+        return alive
 
     def _write(self, rows_mem: np.ndarray, det: DetectionFrame, rows_det: np.ndarray,
                frame_id: int) -> None:
@@ -405,6 +422,7 @@ class TrackMemory:
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_frames_retain={self.num_frames_retain}, '
+                f'min_hits={self.min_hits}, '
                 f'feature_momentum={self.feature_momentum}, motion={self.motion!r}, '
                 f'live_tracks={len(self.ids)}, '
                 f'next_id={self.next_id})')
