@@ -41,6 +41,9 @@ def parse_args(argv=None):
     p.add_argument('--joint-score-thr', type=float, default=None,
                    help='zero the score of joints below it in the output (default: the '
                    "tracker's joint_score_thr; 0 = off)")
+    p.add_argument('--image-root',
+                   help="the folder the images' file_name are relative to: trackers that read "
+                   "the frames (camera_motion source='image') get them")
     p.add_argument('--drop-short-tracks', action='store_true',
                    help="remove annotations of tracks shorter than the tracker's "
                    'min_track_length (breaks "every annotation kept")')
@@ -67,7 +70,8 @@ def main(argv=None) -> int:
         return _fail(type(e)(f'tracker config {args.tracker}: {e.args[0] if e.args else e}'))
     try:
         summary = track_folder(args.dets_dir, args.out, tracker, args.features,
-                               args.joint_score_thr, args.drop_short_tracks)
+                               args.joint_score_thr, args.drop_short_tracks,
+                               image_root=args.image_root)
     except (OSError, ValueError) as e:  # PoseTrackFormatError is a ValueError
         return _fail(e)
     print(f'tracked {summary["videos"]} videos, {summary["annotations"]} annotations -> '

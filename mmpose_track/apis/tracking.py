@@ -297,12 +297,26 @@ def _person_arrays(group: List[Tuple[int, Dict[str, Any]]], num_kpts: int, featu
 
 
 # ------------------------------------------------------------------------------ tracking
+def _read_frame(image_root: str, image: Dict[str, Any], source: str) -> np.ndarray:
+    """The BGR frame of one ``images`` entry under ``image_root``; a one-line error naming the
+    file when it is missing or unreadable."""
+    import cv2
+    path = osp.join(image_root, str(image.get('file_name')))
+    frame = cv2.imread(path) if osp.isfile(path) else None
+    if frame is None:
+        raise FileNotFoundError(f'{source}: image id {image.get("id")}: frame '
+                                f'{"not found" if not osp.isfile(path) else "unreadable"}: '
+                                f'{path}')
+    return frame
+
+
 def track_video(data: Dict[str, Any],
                 tracker: Any,
                 features: Sequence[str] = (),
                 joint_score_thr: float = 0.0,
                 drop_short: bool = False,
-                source: str = '<detections>') -> Dict[str, Any]:
+                source: str = '<detections>',
+                image_root: Optional[str] = None) -> Dict[str, Any]:
     """Track the people of one video given as a PoseTrack18 dict.
 
     Args:
@@ -319,6 +333,10 @@ def track_video(data: Dict[str, Any],
             adds the people of the frames its tracks missed (``gap_fill``: annotations with
             ``"interpolated": true``, joints interpolated, scores lowered).
         source: the file name used in error messages.
+        image_root: the folder the images' ``file_name`` are relative to (PoseTrack18's root):
+            a tracker that reads the frames (``'image'`` in its ``feature_keys``, e.g.
+            image-based camera-motion compensation) gets each one, read as BGR. None: frames
+            are not read (such a tracker falls back to what it does without them).
 
     Returns:
         A deep copy of ``data`` with ``track_id`` on every (kept) annotation.
@@ -354,6 +372,7 @@ def track_video(data: Dict[str, Any],
     # box trackers read the detection score: the annotations' "score" (checked above)
     wants_scores = 'bbox_scores' in getattr(tracker, 'feature_keys', ()) and \
         'bbox_scores' not in features
+    wants_images = image_root is not None and 'image' in getattr(tracker, 'feature_keys', ())
     order, fidx = frame_order(images, source)
     frame_groups, frame_raw_ids = [], []
     for p, fi in zip(order, fidx):
@@ -361,6 +380,8 @@ def track_video(data: Dict[str, Any],
         kpts, boxes, feats = _person_arrays(group, num_kpts, features, source)
         if wants_scores and group and all('score' in a for _, a in group):
             feats['bbox_scores'] = np.array([a['score'] for _, a in group], np.float64)
+        if wants_images:
+            feats['image'] = _read_frame(image_root, images[p], source)
         ids = tracker.update(kpts, boxes, fi, **feats)
         frame_groups.append([a for _, a in group])
         frame_raw_ids.append(np.asarray(ids, dtype=np.int64).reshape(-1))
@@ -420,7 +441,8 @@ def track_folder(dets_dir: str,
                  tracker: Any,
                  features: Sequence[str] = (),
                  joint_score_thr: Optional[float] = None,
-                 drop_short: bool = False) -> Dict[str, Any]:
+                 drop_short: bool = False,
+                 image_root: Optional[str] = None) -> Dict[str, Any]:
     """Track every ``*.json`` file of ``dets_dir`` into a file of the same name in ``out_dir``.
 
     Every input file is read and checked before anything is written, so bad input leaves
@@ -434,6 +456,7 @@ def track_folder(dets_dir: str,
         features: see :func:`track_video`.
         joint_score_thr: see :func:`track_video`; ``None``: the tracker's ``joint_score_thr``.
         drop_short: see :func:`track_video`.
+        image_root: see :func:`track_video`.
 
     Returns:
         ``dict(videos=..., annotations=..., out_dir=...)``: files and annotations written.
@@ -454,7 +477,7 @@ def track_folder(dets_dir: str,
     for name in names:
         path = osp.join(dets_dir, name)
         results.append(track_video(read_detections(path), tracker, features, thr, drop_short,
-                                   source=path))
+                                   source=path, image_root=image_root))
     os.makedirs(out_dir, exist_ok=True)
     n_anns = 0
     for name, res in zip(names, results):

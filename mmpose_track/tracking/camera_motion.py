@@ -8,12 +8,18 @@ its own person collapses while the *configuration* of the people is unchanged. E
 (translation of the centres, ratio of the sizes); the proposal that brings the most tracks onto
 some detection wins (RANSAC over pairs, the identity always among the candidates), and a least
 squares similarity (Umeyama) on the joints of its inlier pairs refines it.
+
+When the frames are at hand, :func:`image_camera_motion` measures the motion from the images
+instead (MMDet's ``CameraMotionCompensation``: OpenCV's ECC alignment, as BoT-SORT), on
+downscaled grey frames (:func:`ecc_frame`); the tracker falls back to the poses where ECC fails
+(a cut, a view without texture).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ['estimate_camera_motion', 'fit_similarity_transform', 'joint_agreement']
+__all__ = ['estimate_camera_motion', 'fit_similarity_transform', 'joint_agreement',
+           'ecc_frame', 'image_camera_motion']
 
 _IDENTITY = np.array([[1., 0., 0.], [0., 1., 0.]])
 
@@ -193,3 +199,94 @@ def estimate_camera_motion(track_kpts: np.ndarray, track_boxes: np.ndarray,
         return _IDENTITY.copy()
     fitted = refit(np.where(jsim[best] > 0.5, jsim[best], 0), 0.5)
     return mats[best].copy() if fitted is None else fitted
+
+
+def ecc_frame(image: np.ndarray, max_side: int = 320) -> Tuple[np.ndarray, float]:
+    """A frame prepared for :func:`image_camera_motion`: grey, float32, its longer side at most
+    ``max_side`` px (ECC's cost grows with the pixels, the motion of a frame does not need
+    them).
+
+    Args:
+        image: ``(H, W, 3)`` BGR or ``(H, W)`` grey, any dtype.
+        max_side: the longer side after downscaling.
+
+    Returns:
+        ``(grey, scale)``: the small frame and its size over the original's.
+
+    Raises:
+        ValueError: not an image array.
+    """
+    import cv2
+    img = np.asarray(image)
+    if img.dtype not in (np.uint8, np.float32):
+        img = img.astype(np.float32)
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        img = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2GRAY)
+    if img.ndim != 2 or min(img.shape) < 2:
+        raise ValueError(f'a frame must be an (H, W, 3) or (H, W) image, got shape '
+                         f'{np.shape(image)}')
+    scale = min(1.0, max_side / max(img.shape))
+    if scale < 1.0:
+        img = cv2.resize(img, (max(2, round(img.shape[1] * scale)),
+                               max(2, round(img.shape[0] * scale))),
+                         interpolation=cv2.INTER_AREA)
+    return img.astype(np.float32), scale
+
+
+def image_camera_motion(prev: Tuple[np.ndarray, float], cur: Tuple[np.ndarray, float],
+                        warp_mode: str = 'cv2.MOTION_EUCLIDEAN', num_iters: int = 50,
+                        stop_eps: float = 1e-3, min_corr: float = 0.8,
+                        levels: int = 3) -> Optional[np.ndarray]:
+    """The camera motion between two frames from the images (ECC), as the ``2 x 3`` matrix
+    that maps the previous frame's pixels to the current one's.
+
+    The alignment is that of MMDet's ``CameraMotionCompensation.get_warp_matrix``, with its
+    defaults (warp mode, 50 iterations, tolerance 1e-3): ``cv2.findTransformECC`` with the
+    current frame as template, which gives the map from the current frame to the previous one.
+    MMDet's method returns neither the correlation nor works on downscaled frames, so the same
+    OpenCV call is made here, coarse to fine over a ``levels``-level image pyramid (ECC
+    converges only within a few pixels of its start: a pan of 60 px is 15 px at 320 px wide,
+    4 px two levels up); its warp is inverted and the translation brought back to full
+    resolution. A cut or a jump of the view either fails or converges to a poor alignment:
+    both give None (an enhanced correlation coefficient below ``min_corr`` at the finest level
+    that converged).
+
+    Args:
+        prev, cur: the two frames as :func:`ecc_frame` returns them (same scale and size).
+        warp_mode: OpenCV's motion model (``cv2.MOTION_EUCLIDEAN``: rotation and translation,
+            MMDet's default; ``cv2.MOTION_AFFINE`` follows zooms too).
+        num_iters, stop_eps: ECC's stopping criteria.
+        min_corr: the lowest correlation coefficient accepted.
+        levels: pyramid levels (1: the given size only).
+
+    Returns:
+        ``[A | t]`` in full-resolution pixels, or None.
+    """
+    import cv2
+    (a, sa), (b, sb) = prev, cur
+    if a.shape != b.shape or sa != sb:
+        return None  # frames of different sizes: no image motion
+    mode = getattr(cv2, warp_mode.split('.')[-1])
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, int(num_iters), float(stop_eps))
+    pyramid = [(a, b)]
+    while len(pyramid) < levels and min(pyramid[-1][0].shape) >= 32:
+        pyramid.append(tuple(cv2.pyrDown(x) for x in pyramid[-1]))
+    warp, best = np.eye(2, 3, dtype=np.float32), None
+    for level in range(len(pyramid) - 1, -1, -1):
+        pa, pb = pyramid[level]
+        try:
+            corr, found = cv2.findTransformECC(pb, pa, warp.copy(), mode, criteria, None, 1)
+        except cv2.error:  # did not converge at this level
+            found, corr = None, -1.0
+        if found is not None and np.isfinite(corr) and np.isfinite(found).all() and \
+                corr >= min_corr:
+            warp, best = found, (found.copy(), level)
+        if level:  # the next level is twice the size: the translation doubles
+            warp = warp.copy()
+            warp[:, 2] *= 2
+    if best is None:
+        return None
+    found, level = best
+    out = cv2.invertAffineTransform(found).astype(np.float64)
+    out[:, 2] *= 2 ** level / sa
+    return out

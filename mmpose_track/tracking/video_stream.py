@@ -356,13 +356,28 @@ class VideoTrackingStream:
         for f in todo:
             f.pred_instances = self._empty_instances(k)
 
+    def _frame_image(self, frame) -> dict:
+        """``{'image': BGR frame}`` for trackers that read the frames (``'image'`` in their
+        ``feature_keys``), from the sample's ``img_path``; ``{}`` otherwise."""
+        if 'image' not in self.feature_keys:
+            return {}
+        path = frame.metainfo.get('img_path')
+        if path is None:
+            return {}
+        import cv2
+        image = cv2.imread(path)
+        if image is None:
+            raise FileNotFoundError(f'frame not found or unreadable: {path} (the tracker reads '
+                                    'the frames)')
+        return dict(image=image)
+
     def _track(self, frame, frame_idx: int) -> None:
         pred = frame.pred_instances
         if len(pred) == 0 or 'keypoints' not in pred:
             k = self._frame_num_keypoints(frame)
             frame.pred_instances = self._empty_instances(0 if k is None else k)
             self.tracker.update(np.zeros((0, 0 if k is None else k, 3), np.float32), None,
-                                frame_idx)
+                                frame_idx, **self._frame_image(frame))
             return
         kpts = pred.keypoints
         scores = pred.keypoint_scores
@@ -375,5 +390,6 @@ class VideoTrackingStream:
         bboxes = pred.get('bboxes', None)
         features = {k: pred.get(k) for k in self.feature_keys if k in pred}
         features.update(self._pairwise_features(frame))
+        features.update(self._frame_image(frame))
         ids = self.tracker.update(keypoints, bboxes, frame_idx, **features)
         pred.track_ids = to_numpy(ids, np.int64)

@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     p.add_argument('--drop-short-tracks', action='store_true',
                    help="drop the tracks shorter than each tracker's min_track_length")
     p.add_argument('--strict', action='store_true', help='corrected MOTA counting')
+    p.add_argument('--image-root', help="the folder the images' file_name are relative to "
+                   "(for trackers that read the frames: camera_motion source='image')")
     args = p.parse_args(argv)
     names = args.names or [osp.splitext(osp.basename(t))[0] for t in args.trackers]
     if len(names) != len(args.trackers):
@@ -49,7 +51,8 @@ def main(argv=None) -> int:
             tracker = build_tracker(cfg)
             out = osp.join(work, name)
             t0 = time.perf_counter()
-            done = track_folder(args.dets_dir, out, tracker, drop_short=args.drop_short_tracks)
+            done = track_folder(args.dets_dir, out, tracker, drop_short=args.drop_short_tracks,
+                                image_root=args.image_root)
             dt = time.perf_counter() - t0
             res = evaluate_posetrack_dirs(args.gt_dir, out, strict=args.strict)
             frames = res['settings']['num_frames_evaluated'] or 1

@@ -27,7 +27,8 @@ import numpy as np
 
 from mmpose_track.registry import POSE_TRACKERS
 from ..builder import build_part
-from ..camera_motion import estimate_camera_motion, joint_agreement
+from ..camera_motion import (ecc_frame, estimate_camera_motion, image_camera_motion,
+                             joint_agreement)
 from ..filters import filter_low_score_joints, short_track_remap
 from .._utils import is_tensor, to_numpy
 from .assigners import GreedyAssigner, HungarianAssigner
@@ -66,7 +67,13 @@ class PoseTracker:
             ``dict(inlier_ratio=0.5, max_candidates=64, min_inliers=2)``: before matching, the
             global similarity transform that carries the tracks onto the people of the frame
             (:func:`~mmpose_track.tracking.camera_motion.estimate_camera_motion`) moves every
-            track (:meth:`TrackMemory.apply_camera`). None: off.
+            track (:meth:`TrackMemory.apply_camera`). With ``source='image'`` the motion is
+            measured on the frames instead (ECC, MMDet's ``CameraMotionCompensation``;
+            ``image=dict(max_side=320, warp_mode=..., min_corr=0.8)``, the arguments of
+            :func:`~mmpose_track.tracking.camera_motion.ecc_frame` and
+            :func:`~mmpose_track.tracking.camera_motion.image_camera_motion`): :meth:`update`
+            then reads the per-frame feature ``image`` (``(H, W, 3)`` BGR) and falls back to
+            the poses in frames where ECC fails or no image is given. None: off.
         stitch: offline stitching at :meth:`finalize` (PoseTrack is scored offline),
             ``dict(max_gap=10, sim_thr=0.3, ...)``, the arguments of
             :func:`~mmpose_track.tracking.stitching.stitch_tracks`: a track that ends and one
@@ -111,6 +118,16 @@ class PoseTracker:
             raise ValueError(f'score_thrs takes high=..., got {dict(score_thrs)}')
         self.score_thrs = None if score_thrs is None else dict(score_thrs)
         self.camera_motion = None if camera_motion is None else dict(camera_motion)
+        self._image_cmc: Optional[Dict[str, Any]] = None  # ECC options (source='image')
+        if self.camera_motion is not None:
+            source = self.camera_motion.pop('source', 'poses')
+            image_opts = dict(self.camera_motion.pop('image', None) or {})
+            if source not in ('poses', 'image'):
+                raise ValueError(f"camera_motion source must be 'poses' or 'image', got "
+                                 f'{source!r}')
+            if source == 'image':
+                self._image_cmc = dict(max_side=image_opts.pop('max_side', 320),
+                                       ecc=image_opts)
         self.stitch = None if stitch is None else dict(stitch)
         self.interpolate = None if interpolate is None else dict(interpolate)
         #: the camera transform found at the last update (None: none or off)
@@ -122,7 +139,8 @@ class PoseTracker:
         #: ``{pairwise key: ('cur' | 'prev', ...)}``, the frames its leading axes index
         self.pairwise_axes = dict(getattr(sim, 'pairwise_axes', {}))
         self.feature_keys: Tuple[str, ...] = tuple(
-            dict.fromkeys(self._person_keys + self._pairwise_keys))
+            dict.fromkeys(self._person_keys + self._pairwise_keys +
+                          (('image', ) if self._image_cmc is not None else ())))
         self.memory.feature_keys = tuple(sim.remembered_keys)
         self._min_sim = getattr(self.assigner, 'match_thr', None)
         self.reset()
@@ -132,6 +150,7 @@ class PoseTracker:
         """Forget all tracks and restart ids at 0 (call between videos)."""
         self.memory.reset()
         self._history: list = []  # (frame ids, track ids, keypoints, embeddings) per update
+        self._prev_frame = None  # the previous update's image, as ecc_frame gives it
 
     def set_dataset_meta(self, dataset_meta: Mapping[str, Any]) -> None:
         """Take the dataset metainfo (e.g. OKS ``sigmas``) where the config left it open."""
@@ -315,6 +334,25 @@ class PoseTracker:
         self.last_camera_transform = t
         return True
 
+    def _image_moved(self, image, frame_id: int) -> bool:
+        """Image-based compensation (``source='image'``): the ECC motion from the previous
+        update's frame to ``image`` moves every track. Returns whether the motion was measured
+        (False: no image, no previous frame or ECC failed; the poses decide then)."""
+        if image is None:
+            self._prev_frame = None
+            return False
+        prev, self._prev_frame = self._prev_frame, \
+            (frame_id, ecc_frame(to_numpy(image, None), self._image_cmc['max_side']))
+        if prev is None or not len(self.memory):
+            return False
+        t = image_camera_motion(prev[1], self._prev_frame[1], **self._image_cmc['ecc'])
+        if t is None:
+            return False
+        if not np.allclose(t, _IDENTITY, atol=1e-3):
+            self.memory.apply_camera(t)
+            self.last_camera_transform = t
+        return True
+
     def update(self, keypoints, bboxes=None, frame_id: Optional[int] = None,
                **features) -> np.ndarray:
         """Assign track ids to the people of one frame.
@@ -339,9 +377,13 @@ class PoseTracker:
         n, m = det.n, len(mem)
         rows = cols = _EMPTY
         self.last_camera_transform = None
+        image_moved = False
+        if self._image_cmc is not None:
+            image_moved = self._image_moved(features.get('image'), frame_id) and bool(n and m)
         if n and m:
             rows, cols = self._associate_frame(det)
-            if self.camera_motion is not None and self._camera_moved(det, rows, cols):
+            if self.camera_motion is not None and not image_moved and \
+                    self._camera_moved(det, rows, cols):
                 rows, cols = self._associate_frame(det)  # again, the tracks moved with it
         ids = mem.commit(det, rows, cols)
         if (self.stitch is not None or self.interpolate is not None) and n:
