@@ -284,6 +284,31 @@ def _check_summary(first_frames, last_frames, first_poses, last_poses, first_vel
     return ff, lf, fp, lp, vel[0], vel[1], emb
 
 
+def _stitch_bound(ends: np.ndarray, T: int, vl: np.ndarray, vf: np.ndarray,
+                  area_l: np.ndarray, area_f: np.ndarray, inv: np.ndarray, ii: np.ndarray,
+                  jj: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Upper bound of the OKS of each pair ``(ii, jj)`` in either direction (see
+    :func:`stitch_score_matrix`, ``min_score``), ``(P,)``."""
+    xy = ends[..., :2]
+    with np.errstate(invalid='ignore'):
+        box = np.concatenate([np.fmin.reduce(xy, axis=1), np.fmax.reduce(xy, axis=1)], 1)
+    box = np.where(np.isfinite(box), box, np.nan)  # no finite joint: the pair is NaN anyway
+    last_box, first_box = box[:T][ii], box[T:][jj]
+
+    def fastest(v):
+        speed = np.sqrt((v * v).sum(-1))
+        return np.nan_to_num(np.fmax.reduce(speed, axis=1), nan=0.0, posinf=np.inf)
+
+    gx = np.maximum(last_box[:, 0] - first_box[:, 2], first_box[:, 0] - last_box[:, 2])
+    gy = np.maximum(last_box[:, 1] - first_box[:, 3], first_box[:, 1] - last_box[:, 3])
+    margin = dt * np.maximum(fastest(vl)[ii], fastest(vf)[jj])
+    gx = np.maximum(gx - margin, 0.0)
+    gy = np.maximum(gy - margin, 0.0)
+    s2 = 0.5 * (area_l[ii] + area_f[jj])
+    bound = np.exp(-(gx * gx + gy * gy) * (inv.min() / s2))
+    return np.where(np.isnan(bound), np.inf, bound)  # unknown: compute the pair
+
+
 def stitch_score_matrix(first_frames,
                         last_frames,
                         first_poses,
@@ -295,7 +320,8 @@ def stitch_score_matrix(first_frames,
                         min_gap: int = 0,
                         appearance_weight: float = 0.5,
                         sigmas=None,
-                        vis_thr: Optional[float] = None) -> np.ndarray:
+                        vis_thr: Optional[float] = None,
+                        min_score: Optional[float] = None) -> np.ndarray:
     """Score of continuing tracklet ``a`` (row) by tracklet ``b`` (column), ``(T, T)``.
 
     The *gap* of a pair is the number of frames missing between them,
@@ -318,6 +344,15 @@ def stitch_score_matrix(first_frames,
     out. Inadmissible pairs, and pairs without any joint to compare in one direction, are NaN.
     Vectorised over the admissible pairs.
 
+    With ``min_score`` (the caller's linking threshold), pairs that cannot score above it are
+    not computed and left NaN: every joint of a pose lies in the box around its finite joints,
+    and an extrapolated joint at most ``Δ · v_max`` (the tracklet's fastest joint) outside it,
+    so the gap ``g`` between the two boxes, less that margin, bounds every joint distance and
+    each direction's OKS is at most ``exp(−g² · min_k inv_k / s²)`` (with appearance, the
+    weighted mix of that bound and the appearance term). In a crowd most pairs within
+    ``max_gap`` frames are people far apart; this keeps the offline step a few percent of the
+    tracking time.
+
     Args:
         first_frames, last_frames: ``(T,)`` first / last observed frame of each tracklet.
         first_poses, last_poses: ``(T, K, 2|3)`` poses at those frames.
@@ -328,10 +363,26 @@ def stitch_score_matrix(first_frames,
         appearance_weight: ``w`` in ``[0, 1]``.
         sigmas: ``(K,)`` OKS sigmas; None: PoseTrack18 (= COCO, needs ``K = 17``).
         vis_thr: see above.
+        min_score: pairs bounded to score ``<= min_score`` are left NaN (None: all computed).
 
     Returns:
-        float64 ``(T, T)``, NaN where not admissible.
+        float64 ``(T, T)``, NaN where not admissible (or, with ``min_score``, not able to
+        exceed it).
     """
+    T = len(np.asarray(first_frames).reshape(-1))
+    ii, jj, score = _stitch_pairs(first_frames, last_frames, first_poses, last_poses,
+                                  first_velocity, last_velocity, embeddings, max_gap, min_gap,
+                                  appearance_weight, sigmas, vis_thr, min_score)
+    out = np.full((T, T), np.nan)
+    out[ii, jj] = score
+    return out
+
+
+def _stitch_pairs(first_frames, last_frames, first_poses, last_poses, first_velocity,
+                  last_velocity, embeddings, max_gap, min_gap, appearance_weight, sigmas,
+                  vis_thr, min_score):
+    """:func:`stitch_score_matrix` as the scored pairs ``(ii, jj, score)`` (the rest NaN); the
+    admissible pairs are found from the sorted first frames, without a ``T x T`` matrix."""
     ff, lf, fp, lp, vf, vl, emb = _check_summary(first_frames, last_frames, first_poses,
                                                  last_poses, first_velocity, last_velocity,
                                                  embeddings)
@@ -341,17 +392,41 @@ def stitch_score_matrix(first_frames,
         raise ValueError(f'appearance_weight must be in [0, 1], got {appearance_weight}')
     T, K = fp.shape[:2]
     inv = oks_inv_two_var(sigmas, K)
-    gap = ff[None, :] - lf[:, None] - 1
-    out = np.full((T, T), np.nan)
-    ii, jj = np.nonzero((gap >= int(min_gap)) & (gap <= int(max_gap)))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    # the admissible pairs: b starts min_gap + 1 .. max_gap + 1 frames after a ends
+    by_start = np.argsort(ff, kind='stable')
+    lo = np.searchsorted(ff[by_start], lf + 1 + int(min_gap), 'left')
+    hi = np.searchsorted(ff[by_start], lf + 1 + int(max_gap), 'right')
+    n_pairs = np.maximum(hi - lo, 0)
+    ii = np.repeat(np.arange(T), n_pairs)
     if len(ii) == 0:
-        return out
+        return empty
+    jj = by_start[np.arange(len(ii)) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs) +
+                  np.repeat(lo, n_pairs)]
+    gap_ij = ff[jj] - lf[ii] - 1
     ends = np.concatenate([lp, fp])  # one pass over both ends (a copy)
     ends[..., :2][~_observed(ends, None)] = np.nan  # inf coordinates count as missing, like NaN
     lp, fp = ends[:T], ends[T:]
     area = np.maximum(keypoint_areas(ends), 1.0)  # the scale of oks_matrix, floored at 1 px²
     area_l, area_f = area[:T], area[T:]
-    dt = (gap[ii, jj] + 1.0)[:, None, None]
+    app = None
+    if emb is not None and appearance_weight > 0:
+        has = np.isfinite(emb).all(1) & (emb != 0).any(1)  # zero vectors have no direction
+        unit = np.where(has[:, None], emb, 0.0)
+        d = embedding_distance(unit, unit, normalize=True)[ii, jj]
+        app = (1.0 - 0.5 * d, has[ii] & has[jj])
+    if min_score is not None:
+        bound = _stitch_bound(ends, T, vl, vf, area_l, area_f, inv, ii, jj, gap_ij + 1.0)
+        if app is not None:  # the appearance term can lift a far pair
+            bound = np.where(app[1], (1.0 - appearance_weight) * bound +
+                             appearance_weight * app[0], bound)
+        keep = bound > min_score
+        ii, jj, gap_ij = ii[keep], jj[keep], gap_ij[keep]
+        if app is not None:
+            app = (app[0][keep], app[1][keep])
+        if len(ii) == 0:
+            return empty
+    dt = (gap_ij + 1.0)[:, None, None]
     a_end, b_start = lp[ii], fp[jj]
     fwd = a_end[..., :2] + dt * vl[ii]
     bwd = b_start[..., :2] - dt * vf[jj]
@@ -368,15 +443,10 @@ def stitch_score_matrix(first_frames,
             ok &= (sa > vis_thr) & (sb > vis_thr)
         usable.append(ok.any(-1))
     score[~(usable[0] & usable[1])] = np.nan
-    if emb is not None and appearance_weight > 0:
-        has = np.isfinite(emb).all(1) & (emb != 0).any(1)  # zero vectors have no direction
-        d = embedding_distance(np.where(has[:, None], emb, 0.0), np.where(has[:, None], emb, 0.0),
-                               normalize=True)
-        app = 1.0 - 0.5 * d[ii, jj]
-        both = has[ii] & has[jj]
-        score = np.where(both, (1.0 - appearance_weight) * score + appearance_weight * app, score)
-    out[ii, jj] = score
-    return out
+    if app is not None:
+        score = np.where(app[1], (1.0 - appearance_weight) * score + appearance_weight * app[0],
+                         score)
+    return ii, jj, score
 
 
 def stitch_tracklets(track_ids,
@@ -417,16 +487,19 @@ def stitch_tracklets(track_ids,
     if len(ids) != len(np.asarray(first_frames).reshape(-1)):
         raise ValueError(f'track_ids ({len(ids)}) and first_frames '
                          f'({len(np.asarray(first_frames).reshape(-1))}) differ in length')
-    score = stitch_score_matrix(first_frames, last_frames, first_poses, last_poses,
-                                first_velocity, last_velocity, embeddings, max_gap, min_gap,
-                                appearance_weight, sigmas, vis_thr)
+    ii, jj, score = _stitch_pairs(first_frames, last_frames, first_poses, last_poses,
+                                  first_velocity, last_velocity, embeddings, max_gap, min_gap,
+                                  appearance_weight, sigmas, vis_thr, min_score=sim_thr)
     T = len(ids)
     root = np.arange(T)
-    if T:
-        admissible = score > sim_thr
-        r_any = np.flatnonzero(admissible.any(1))
-        c_any = np.flatnonzero(admissible.any(0))
-        rows, cols = hungarian_assignment(score[np.ix_(r_any, c_any)], sim_thr)
+    ok = score > sim_thr
+    if ok.any():
+        ii, jj, score = ii[ok], jj[ok], score[ok]
+        r_any, r_pos = np.unique(ii, return_inverse=True)
+        c_any, c_pos = np.unique(jj, return_inverse=True)
+        sub = np.full((len(r_any), len(c_any)), np.nan)
+        sub[r_pos, c_pos] = score
+        rows, cols = hungarian_assignment(sub, sim_thr)
         root[c_any[cols]] = r_any[rows]  # predecessor
         while True:  # pointer jumping: chains of length L resolve in log2(L) steps
             nxt = root[root]

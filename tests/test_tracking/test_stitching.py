@@ -296,6 +296,55 @@ def test_score_matrix_equals_loop_reference(seed, vis_thr):
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize('seed', [0, 1])
+@pytest.mark.parametrize('min_score', [0.05, 0.3])
+def test_min_score_skips_only_pairs_that_cannot_reach_it(seed, min_score):
+    """With ``min_score`` the pairs bounded below it are skipped: every pair the loop reference
+    scores above ``min_score`` has its exact score, the others are NaN or at most
+    ``min_score``; in a scene spread over 2000 px most admissible pairs are skipped."""
+    rng = np.random.default_rng(seed)
+    T = 60
+    ff = rng.integers(0, 40, T)
+    lf = ff + rng.integers(0, 10, T)
+    centre = rng.uniform(0, 2000, (T, 1, 2))
+    shape = rng.normal(0, 30, (T, 17, 2))
+    # the second half continues the first: the same person a few frames later, near by
+    centre[T // 2:] = centre[:T // 2] + rng.normal(0, 5, (T // 2, 1, 2))
+    shape[T // 2:] = shape[:T // 2]
+    ff[T // 2:] = lf[:T // 2] + 1 + rng.integers(0, 6, T // 2)
+    lf[T // 2:] = ff[T // 2:] + rng.integers(0, 10, T // 2)
+    fp = np.concatenate([centre + shape, rng.uniform(0.2, 1, (T, 17, 1))], -1)
+    lp = np.concatenate([centre + shape + rng.normal(0, 5, (T, 17, 2)),
+                         rng.uniform(0.2, 1, (T, 17, 1))], -1)
+    vf = rng.normal(0, 1, (T, 17, 2))
+    vl = rng.normal(0, 1, (T, 17, 2))
+    emb = rng.normal(0, 1, (T, 8))
+    for e, w in ((None, 0.5), (emb, 0.3)):
+        ref = _score_reference(ff, lf, fp, lp, vf, vl, e, 6, 0, w, None)
+        got = stitch_score_matrix(ff, lf, fp, lp, vf, vl, e, max_gap=6, appearance_weight=w,
+                                  min_score=min_score)
+        high = ref > min_score
+        assert high.sum() >= 3
+        np.testing.assert_allclose(got[high], ref[high], rtol=1e-10, atol=1e-12)
+        low = ~high & ~np.isnan(got)
+        assert (got[low] <= min_score).all()
+        if e is None:  # without appearance far pairs are skipped
+            assert np.isnan(got).sum() > np.isnan(ref).sum() + 0.5 * np.isfinite(ref).sum()
+        # the links do not depend on the gate
+        kw = dict(first_frames=ff, last_frames=lf, first_poses=fp, last_poses=lp,
+                  first_velocity=vf, last_velocity=vl, embeddings=e, max_gap=6,
+                  appearance_weight=w, sim_thr=min_score)
+        links = stitch_tracklets(np.arange(T), **kw)
+        exact = np.where(np.isnan(ref), -np.inf, ref)
+        from mmpose_track.tracking.assignment import hungarian_assignment
+        r, c = hungarian_assignment(exact, min_score)
+        root = np.arange(T)
+        root[c] = r
+        for _ in range(T):
+            root = root[root]
+        assert links == dict(zip(range(T), root.tolist()))
+
+
 def test_hungarian_links_the_best_pairs_above_threshold():
     # three tracklets end, two start; scores given through a hand-made summary
     walk = _walk(0, 100, 0, range(1))[0]
