@@ -53,8 +53,9 @@ from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
-FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
+from mmpose_track.apis.video_io import (FRAME_EXTS, VIDEO_EXTS,  # noqa: F401
+                                        check_video_file, frame_files)
+
 ID_BASE = 10_000_000_000
 
 
@@ -127,15 +128,6 @@ def _image_id(vid: int, frame_idx: int, where: str = '') -> int:
     return ID_BASE + vid * 10000 + frame_idx
 
 
-def frame_files(folder: str) -> List[Tuple[int, str]]:
-    """``(frame_idx, file)`` of the frames of a frame folder, in frame order (the shared
-    frame-index rule: the number ending each file name when all carry one, else name order)."""
-    from mmpose_track.structures.posetrack18_format import frame_indices
-    files = sorted(f for f in os.listdir(folder) if f.lower().endswith(FRAME_EXTS))
-    idx = frame_indices(files, where=folder)
-    return sorted(zip(idx, files))
-
-
 def videos_in(video_dir: str) -> List[Tuple[str, str, int]]:
     """``(name, path, vid)`` of every frame folder / video file in ``video_dir``, name order."""
     if not osp.isdir(video_dir):
@@ -157,21 +149,6 @@ def videos_in(video_dir: str) -> List[Tuple[str, str, int]]:
         used[vid] = name
         out.append((stem, path, vid))
     return out
-
-
-def check_video_file(path: str) -> None:
-    """Raise ``IOError`` naming ``path`` unless OpenCV opens it and decodes a first frame."""
-    # our one-line error replaces FFmpeg's own messages ("moov atom not found"...)
-    os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
-    import cv2
-    cap = cv2.VideoCapture(path)
-    try:
-        if not cap.isOpened():
-            raise IOError(f'cannot open video {path} (not a video file OpenCV can decode)')
-        if not cap.read()[0]:
-            raise IOError(f'video {path} decodes no frame (empty or broken file)')
-    finally:
-        cap.release()
 
 
 def frames_from_videos(video_dir: str, save_frames: Optional[str]) -> Iterator[dict]:

@@ -1,7 +1,10 @@
 """High-level helpers, loaded on first access:
 
 - :mod:`.render`: tracked PoseTrack18 files to mp4 videos (``tools/render_tracks.py``);
-- :mod:`.tracking`: offline tracking of detection files (``tools/track.py``; numpy only).
+- :mod:`.tracking`: offline tracking of detection files (``tools/track.py``; numpy only);
+- :mod:`.video_io`: frames in (video files, frame folders, cameras) and mp4 out;
+- :mod:`.inferencer`: :class:`PoseTrackInferencer`, pose estimation and tracking of any video
+  (``tools/track_video.py``).
 """
 from mmpose_track.lazy import lazy_exports
 
@@ -11,5 +14,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         'load_tracked_video': 'render', 'render_tracked_video': 'render',
         'read_detections': 'tracking', 'frame_order': 'tracking', 'compact_ids': 'tracking',
         'track_video': 'tracking', 'track_folder': 'tracking',
+        'open_frames': 'video_io', 'FrameSource': 'video_io', 'FrameSourceInfo': 'video_io',
+        'VideoWriter': 'video_io', 'VideoInputError': 'video_io',
+        'PoseTrackInferencer': 'inferencer', 'PoseTrackVideoWriter': 'inferencer',
     },
-    submodules=('render', 'tracking'))
+    submodules=('render', 'tracking', 'video_io', 'inferencer'))

@@ -1,0 +1,704 @@
+"""Track the people of any video with any of our pose models, or any MMPose model
+(``tools/track_video.py``; issue 14).
+
+:class:`PoseTrackInferencer` follows MMPose's inferencer conventions
+(``mmpose.apis.MMPoseInferencer``): it is built once from a pose config (a file, or
+``mmpose::`` / ``mmpose_track::`` names of the packages' configs) and checkpoint, a person
+detector for top-down models (an MMDet config and checkpoint, or a detections file) and a tracker
+config; calling it on an input (a video file, a folder of frames, a camera index) yields one
+result per frame as the frames come: ``frame_idx``, ``file_name``, ``predictions`` (the tracked
+people) and, with ``return_vis``, the drawn frame. Frames are read, batched for the models
+(``batch_size`` frames: the detector on the batch, the pose model on all their people at once),
+tracked and handed out one by one; only the frames of one batch are held.
+:meth:`PoseTrackInferencer.track_video` writes what users of PoseTrack read:
+
+* ``OUT_DIR/<name>.json``: PoseTrack18 format, one image per frame, every person with ``track_id``,
+  ``bbox``, ``keypoints``, ``scores`` (readable by ``tools/eval_posetrack.py`` and
+  ``tools/render_tracks.py``); an ``info`` block says whether the run was complete;
+* ``OUT_DIR/<name>_tracks.json``: ``{track id: {frames, bboxes, keypoints, scores}}``;
+* ``OUT_DIR/<name>.mp4``: skeletons and boxes coloured by track id, with id labels
+  (:class:`~mmpose_track.visualization.PoseTrackLocalVisualizer`, MMPose's visualizer).
+
+Keypoints: models in PoseTrack18's layout are written as they are; COCO's 17 joints (MMPose's
+model zoo) are mapped to PoseTrack18's with MMPose's ``KeypointConverter`` (nose, ears,
+shoulders..ankles keep their slots, COCO's eyes have no PoseTrack18 joint, head_bottom and
+head_top stay empty with score 0); other layouts are written in their own (``categories`` lists
+their names).
+"""
+import os
+import os.path as osp
+import time
+import warnings
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+__all__ = ['PoseTrackInferencer', 'COCO_TO_POSETRACK18', 'resolve_config']
+
+#: MMPose KeypointConverter mapping of COCO's 17 joints to PoseTrack18's (as the ST-Embed configs)
+COCO_TO_POSETRACK18 = [(0, 0), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10),
+                       (11, 11), (12, 12), (13, 13), (14, 14), (15, 15), (16, 16)]
+_STAGES = ('decode', 'detect', 'pose', 'track', 'render')
+
+
+def resolve_config(config: Any, what: str = 'config'):
+    """An MMEngine ``Config`` from a file, a ``package::path`` name (``mmpose::body_2d_keypoint/
+    ...py``: the config shipped in that package, as ``mim`` finds it) or a ``Config``.
+
+    Raises:
+        FileNotFoundError: the file or packaged config does not exist (one line).
+    """
+    from mmengine.config import Config
+    if isinstance(config, Config):
+        return config
+    config = str(config)
+    if '::' in config:
+        from mmengine.hub import get_config
+        try:
+            return get_config(config)
+        except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
+            raise FileNotFoundError(f'{what} {config} not found ({e})') from None
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'{what} not found: {config}')
+    return Config.fromfile(config)
+
+
+def _read_dets(path: str) -> Dict[int, Tuple[np.ndarray, np.ndarray]]:
+    """A COCO-style detections file (``[{image_id, bbox: [x, y, w, h], score}]``, as
+    ``tools/detect_people.py`` writes) as ``{frame index: (boxes x1y1x2y2, scores)}``; the
+    frame of a PoseTrack18 image id ``10000000000 + vid * 10000 + frame`` is its last four
+    digits, a smaller id is the frame index itself."""
+    from mmpose_track.structures.posetrack18_format import PoseTrackFormatError, read_json
+    data = read_json(path, 'detections file')
+    if isinstance(data, dict) and isinstance(data.get('annotations'), list):
+        data = data['annotations']  # a PoseTrack18 / COCO file: its boxes
+    if not isinstance(data, list):
+        raise PoseTrackFormatError(f'{path}: expected a list of detections '
+                                   '({"image_id", "bbox", "score"})')
+    out: Dict[int, List[Tuple[List[float], float]]] = {}
+    for pos, d in enumerate(data):
+        try:
+            img_id = int(d['image_id'])
+            x, y, w, h = (float(v) for v in d['bbox'])
+            score = float(d.get('score', 1.0))
+        except (KeyError, TypeError, ValueError):
+            raise PoseTrackFormatError(f'{path}: detection {pos}: needs "image_id", "bbox" '
+                                       '[x, y, w, h] and a numeric "score"') from None
+        if not np.isfinite([x, y, w, h, score]).all():
+            raise PoseTrackFormatError(f'{path}: detection {pos}: non-finite bbox or score')
+        frame = img_id % 10000 if img_id >= 10_000_000_000 else img_id
+        out.setdefault(frame, []).append(([x, y, x + w, y + h], score))
+    return {f: (np.array([b for b, _ in v], np.float64).reshape(-1, 4),
+                np.array([s for _, s in v], np.float64)) for f, v in out.items()}
+
+
+def _check_frame_model(cfg, name) -> None:
+    """One line for the models this streaming inferencer does not run: clip models (person
+    tubes over T frames, clip tracking) and the MMDet keypoint detectors (offset-guided Mask
+    R-CNN); they run in their test loops (``tools/test.py``)."""
+    try:
+        dataset = str(cfg.test_dataloader.dataset.get('type', ''))
+    except AttributeError:
+        dataset = ''
+    model = str(cfg.model.get('type', ''))
+    if 'Clip' in dataset or 'Clip' in model:
+        raise ValueError(f'{name}: {model} predicts person tubes over clips; track_video runs '
+                         'frame models (top-down or bottom-up): test it with tools/test.py')
+    if 'Det' in dataset and 'Pose' not in model:
+        raise ValueError(f'{name}: {model} is an MMDet keypoint detector; track_video runs '
+                         'MMPose pose models: test it with tools/test.py')
+
+
+class PoseTrackInferencer:
+    """Pose estimation and tracking of videos, frame by frame (MMPose inferencer conventions).
+
+    Args:
+        pose_config: the pose model's config (file, ``mmpose::...`` / ``mmpose_track::...``
+            name, or ``Config``); top-down (MMPose's ``TopdownPoseEstimator`` and ours) or
+            bottom-up.
+        pose_checkpoint: its weights (None: random weights, for smoke tests).
+        det_config, det_checkpoint: an MMDet person detector (top-down models; its
+            ``person`` class, or class 0).
+        dets: instead of a detector, a detections file (see :func:`_read_dets`).
+        tracker: a tracker config file / dict (``configs/trackers/``); None: the pose config's
+            ``test_cfg.tracker`` when it has one, else the default tracker
+            (:data:`~mmpose_track.tracking.DEFAULT_TRACKER`).
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``...
+        batch_size: frames per batch (the detector runs on the batch, the pose model on all
+            its people in chunks of ``pose_batch_size``).
+        pose_batch_size: people per pose-model forward.
+        det_score_thr: person boxes scored at most this are dropped.
+        max_people: at most this many boxes per frame (the best scored; a frame with more
+            gives a one-line warning).
+        nms: per-frame suppression of duplicate poses before tracking
+            (:func:`~mmpose_track.tracking.suppress_poses` steps); None: the pose config's
+            ``test_cfg.nms`` when it has one, else ``[dict(type='oks', thr=0.9)]`` for
+            top-down models (MMPose's evaluation) and none for bottom-up ones.
+        kpt_thr: joints scored at most this are not drawn.
+
+    Raises:
+        FileNotFoundError: a config or checkpoint is missing.
+        ValueError: a top-down model without a detector or detections file.
+    """
+
+    def __init__(self,
+                 pose_config,
+                 pose_checkpoint: Optional[str] = None,
+                 det_config=None,
+                 det_checkpoint: Optional[str] = None,
+                 dets: Optional[str] = None,
+                 tracker=None,
+                 device: str = 'cpu',
+                 batch_size: int = 4,
+                 pose_batch_size: int = 32,
+                 det_score_thr: float = 0.5,
+                 max_people: int = 100,
+                 nms=None,
+                 kpt_thr: float = 0.3):
+        import mmpose_track  # noqa: F401  (registers our modules)
+        from mmpose.apis import init_model
+        for path, what in ((pose_checkpoint, 'pose checkpoint'),
+                           (det_checkpoint, 'detector checkpoint'), (dets, 'detections file')):
+            if path is not None and not osp.isfile(path):
+                raise FileNotFoundError(f'{what} not found: {path}')
+        if batch_size < 1 or pose_batch_size < 1 or max_people < 1:
+            raise ValueError('batch_size, pose_batch_size and max_people must be >= 1')
+        cfg = resolve_config(pose_config, 'pose config')
+        _check_frame_model(cfg, pose_config)
+        self.pose_cfg = cfg
+        self.device = device
+        self.pose_model = init_model(cfg, pose_checkpoint, device=device)
+        self.topdown = self._is_topdown(cfg)
+        self.det_model = None
+        self.dets = None
+        if self.topdown:
+            if det_config is not None:
+                from mmdet.apis import init_detector
+                det_cfg = resolve_config(det_config, 'detector config')
+                self.det_model = init_detector(det_cfg, det_checkpoint, device=device)
+                classes = [str(c).lower() for c in
+                           (self.det_model.dataset_meta or {}).get('classes', ('person', ))]
+                self.person_label = classes.index('person') if 'person' in classes else 0
+            elif dets is not None:
+                self.dets = _read_dets(dets)
+            else:
+                raise ValueError('a top-down pose model needs person boxes: give a detector '
+                                 '(--det-config, --det-checkpoint) or a detections file (--dets)')
+        self.batch_size = int(batch_size)
+        self.pose_batch_size = int(pose_batch_size)
+        self.det_score_thr = float(det_score_thr)
+        self.max_people = int(max_people)
+        self.kpt_thr = float(kpt_thr)
+        test_cfg = cfg.get('test_cfg') or {}
+        if nms is None:
+            nms = test_cfg.get('nms', None) if hasattr(test_cfg, 'get') else None
+            if nms is None and self.topdown:
+                nms = [dict(type='oks', thr=0.9)]
+        self.nms = nms
+        self._setup_layout()
+        if tracker is None and hasattr(test_cfg, 'get') and test_cfg.get('tracker'):
+            tracker = test_cfg['tracker']
+        self.tracker_cfg = tracker
+        self.tracker = self._build_tracker(tracker)
+        self._warned = set()
+        self.timings = {k: 0.0 for k in _STAGES}
+
+    # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _is_topdown(cfg) -> bool:
+        mode = None
+        try:
+            mode = cfg.test_dataloader.dataset.get('data_mode')
+        except AttributeError:
+            pass
+        if mode is not None:
+            return mode == 'topdown'
+        pipeline = []
+        try:
+            pipeline = [t.get('type', '') for t in cfg.test_dataloader.dataset.pipeline]
+        except AttributeError:
+            pass
+        return any('Topdown' in str(t) for t in pipeline) or \
+            'Topdown' in str(cfg.model.get('type', ''))
+
+    def _setup_layout(self) -> None:
+        """The output layout: PoseTrack18's (converting COCO's with MMPose's KeypointConverter),
+        else the model's own; and the visualizer's metainfo."""
+        from mmpose.datasets.datasets.utils import parse_pose_metainfo
+        from mmpose_track.structures.posetrack18_format import POSETRACK18_KEYPOINT_NAMES
+        meta = dict(self.pose_model.dataset_meta or {})
+        name = str(meta.get('dataset_name', '')).lower()
+        k = int(meta.get('num_keypoints', 0) or 0)
+        self.converter = None
+        self.layout = 'own'
+        if k == 17 and 'posetrack' in name:
+            self.layout = 'posetrack18'
+        elif k == 17 and name.startswith('coco'):
+            from mmpose.datasets.transforms import KeypointConverter
+            self.converter = KeypointConverter(num_keypoints=17, mapping=COCO_TO_POSETRACK18)
+            self.layout = 'posetrack18'
+        if self.layout == 'posetrack18':
+            import mmpose
+            path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets',
+                            'posetrack18.py')
+            self.out_meta = parse_pose_metainfo(dict(from_file=path))
+            self.keypoint_names = list(POSETRACK18_KEYPOINT_NAMES)
+        else:
+            self.out_meta = meta
+            names = meta.get('keypoint_id2name') or {}
+            self.keypoint_names = [str(names.get(i, f'kpt{i}')) for i in range(k)]
+        skeleton = [[int(a) + 1, int(b) + 1] for a, b in self.out_meta.get('skeleton_links', [])]
+        self.categories = [dict(id=1, name='person', supercategory='person',
+                                keypoints=self.keypoint_names, skeleton=skeleton)]
+
+    def _build_tracker(self, tracker):
+        from mmpose_track.tracking import build_tracker, default_tracker_config
+        if tracker is None:
+            tracker = default_tracker_config()
+        elif isinstance(tracker, str) and not osp.isfile(tracker):
+            raise FileNotFoundError(f'tracker config not found: {tracker}')
+        return build_tracker(tracker, dataset_meta=self.out_meta)
+
+    def _warn_once(self, key: str, msg: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(msg, stacklevel=3)
+
+    # ------------------------------------------------------------------ models
+    def _person_boxes(self, frames: Sequence[Tuple[int, np.ndarray, str]]):
+        """``[(boxes x1y1x2y2 (n, 4), scores (n,))]`` per frame of the batch."""
+        out = []
+        if self.det_model is not None:
+            from mmdet.apis import inference_detector
+            results = inference_detector(self.det_model, [img for _, img, _ in frames])
+            for res in results:
+                pred = res.pred_instances
+                boxes = pred.bboxes.detach().cpu().numpy().reshape(-1, 4).astype(np.float64)
+                scores = pred.scores.detach().cpu().numpy().reshape(-1).astype(np.float64)
+                labels = pred.labels.detach().cpu().numpy().reshape(-1)
+                keep = (labels == self.person_label) & np.isfinite(boxes).all(1)
+                out.append((boxes[keep], scores[keep]))
+        else:
+            empty = (np.zeros((0, 4)), np.zeros(0))
+            out = [self.dets.get(idx, empty) for idx, _, _ in frames]
+        kept = []
+        for (idx, _, _), (boxes, scores) in zip(frames, out):
+            ok = (scores > self.det_score_thr) & (boxes[:, 2] > boxes[:, 0]) & \
+                (boxes[:, 3] > boxes[:, 1])
+            boxes, scores = boxes[ok], scores[ok]
+            if len(scores) > self.max_people:
+                self._warn_once('max_people', f'frame {idx}: {len(scores)} person boxes, kept '
+                                f'the {self.max_people} best (max_people; warned once)')
+                best = np.argsort(-scores, kind='stable')[:self.max_people]
+                boxes, scores = boxes[best], scores[best]
+            kept.append((boxes, scores))
+        return kept
+
+    def _pose_batch(self, data_list: List[dict]):
+        """The pose model's ``test_step`` on ``data_list`` (already through the test
+        pipeline), in chunks; one ``PoseDataSample`` per entry."""
+        import torch
+        from mmengine.dataset import pseudo_collate
+        out = []
+        for i in range(0, len(data_list), self.pose_batch_size):
+            batch = pseudo_collate(data_list[i:i + self.pose_batch_size])
+            with torch.no_grad():
+                out.extend(self.pose_model.test_step(batch))
+        return out
+
+    def _poses(self, frames, boxes):
+        """Per frame ``dict(keypoints (n, K, 2), keypoint_scores (n, K), bboxes (n, 4),
+        bbox_scores (n,), extra per-person fields)``."""
+        from mmengine.dataset import Compose
+        from mmengine.registry import init_default_scope
+        init_default_scope(self.pose_cfg.get('default_scope', 'mmpose'))
+        pipeline = self._pipeline = getattr(self, '_pipeline', None) or Compose(
+            self.pose_cfg.test_dataloader.dataset.pipeline)
+        meta = self.pose_model.dataset_meta
+        data_list, owner = [], []
+        for f, (idx, img, _) in enumerate(frames):
+            if self.topdown:
+                for b, s in zip(*boxes[f]):
+                    info = dict(img=img, bbox=b[None].astype(np.float32),
+                                bbox_score=np.array([s], np.float32), img_id=idx)
+                    info.update(meta)
+                    data_list.append(pipeline(info))
+                    owner.append(f)
+            else:
+                info = dict(img=img, img_id=idx)
+                info.update(meta)
+                data_list.append(pipeline(info))
+                owner.append(f)
+        results = self._pose_batch(data_list) if data_list else []
+        per_frame = [[] for _ in frames]
+        for f, res in zip(owner, results):
+            per_frame[f].append(res)
+        out = []
+        for f, samples in enumerate(per_frame):
+            out.append(self._gather(samples, boxes[f] if self.topdown else None))
+        return out
+
+    def _gather(self, samples, boxes) -> Dict[str, np.ndarray]:
+        """One frame's people from the model's samples (top-down: one per box)."""
+        from mmpose_track.tracking._utils import to_numpy
+        kpts, scores, bbs, bss, extra = [], [], [], [], {}
+        want = [k for k in getattr(self.tracker, 'feature_keys', ()) if k != 'image']
+        for s in samples:
+            pred = s.pred_instances
+            if 'keypoints' not in pred or len(pred) == 0:
+                continue
+            k = to_numpy(pred.keypoints)[..., :2].reshape(len(pred), -1, 2)
+            kpts.append(k)
+            scores.append(to_numpy(pred.keypoint_scores).reshape(len(pred), -1))
+            if 'bboxes' in pred:
+                bbs.append(to_numpy(pred.bboxes).reshape(-1, 4))
+            else:
+                from mmpose_track.tracking import bboxes_from_keypoints
+                kk = np.concatenate([k, scores[-1][..., None]], -1)
+                bbs.append(bboxes_from_keypoints(kk))
+            bss.append(to_numpy(pred.bbox_scores).reshape(-1) if 'bbox_scores' in pred else
+                       np.ones(len(pred)))
+            for key in want:
+                if key in pred:
+                    extra.setdefault(key, []).append(to_numpy(pred.get(key)).reshape(len(pred),
+                                                                                    -1))
+        k = self.pose_model.dataset_meta.get('num_keypoints', 0) if not kpts else \
+            kpts[0].shape[1]
+        out = dict(keypoints=np.concatenate(kpts) if kpts else np.zeros((0, k, 2)),
+                   keypoint_scores=np.concatenate(scores) if scores else np.zeros((0, k)),
+                   bboxes=np.concatenate(bbs) if bbs else np.zeros((0, 4)),
+                   bbox_scores=np.concatenate(bss) if bss else np.zeros(0))
+        for key, v in extra.items():
+            if sum(len(x) for x in v) == len(out['keypoints']):
+                out[key] = np.concatenate(v)
+        if self.converter is not None and len(out['keypoints']):
+            conv = self.converter.transform(dict(keypoints=out['keypoints'],
+                                                 keypoints_visible=out['keypoint_scores']))
+            out['keypoints'] = conv['keypoints'][..., :2]
+            vis = conv['keypoints_visible']
+            out['keypoint_scores'] = vis[..., 0] if vis.ndim == 3 else vis
+        elif self.converter is not None:
+            out['keypoints'] = np.zeros((0, 17, 2))
+            out['keypoint_scores'] = np.zeros((0, 17))
+        return out
+
+    def _suppress(self, people: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        if not self.nms or len(people['keypoints']) < 2:
+            return people
+        from mmpose_track.tracking import suppress_poses
+        keep = suppress_poses(people['keypoints'], people['keypoint_scores'], people['bboxes'],
+                              people['bbox_scores'], steps=self.nms)
+        keep = np.sort(np.asarray(keep, np.int64))
+        return {k: v[keep] for k, v in people.items()}
+
+    # ------------------------------------------------------------------ streaming
+    def __call__(self, inputs: Union[str, int], return_vis: bool = False, show: bool = False,
+                 max_frames: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+        """Track the people of one video; yields one result per frame, in order.
+
+        Args:
+            inputs: a video file, a folder of frames or a camera index.
+            return_vis: add ``visualization``, the drawn frame (BGR).
+            show: show each drawn frame in a window (``cv2.imshow``).
+            max_frames: stop after that many frames.
+
+        Yields:
+            ``dict(frame_idx, file_name, width, height, predictions, visualization?)`` with
+            ``predictions`` a list of people: ``track_id``, ``bbox`` ``[x1, y1, x2, y2]``,
+            ``bbox_score``, ``keypoints`` ``(K, 2)``, ``keypoint_scores`` ``(K,)``.
+
+        The tracker is reset first; after the last frame :attr:`remap` holds its offline step
+        (``finalize()``: stitched ids, ``-1`` for dropped tracks).
+        """
+        from mmpose_track.apis.video_io import open_frames
+        source = open_frames(inputs, max_frames=max_frames)
+        self.source_info = source.info
+        self.tracker.reset()
+        self.remap: Dict[int, int] = {}
+        self.timings = {k: 0.0 for k in _STAGES}
+        self.frames_done = 0
+        vis = None
+        if return_vis or show:
+            vis = self._visualizer()
+        try:
+            it = iter(source)
+            while True:
+                t0 = time.perf_counter()
+                batch = []
+                for item in it:
+                    batch.append(item)
+                    if len(batch) == self.batch_size:
+                        break
+                self.timings['decode'] += time.perf_counter() - t0
+                if not batch:
+                    break
+                for res in self._process(batch, vis, show):
+                    self.frames_done += 1
+                    yield res
+                if len(batch) < self.batch_size:
+                    break
+        finally:
+            source.close()
+            self.truncated = bool(getattr(source, 'truncated', False))
+            if hasattr(self.tracker, 'finalize'):
+                self.remap = dict(self.tracker.finalize() or {})
+
+    def _process(self, batch, vis, show):
+        t0 = time.perf_counter()
+        boxes = self._person_boxes(batch) if self.topdown else [None] * len(batch)
+        t1 = time.perf_counter()
+        self.timings['detect'] += t1 - t0
+        people = self._poses(batch, boxes)
+        self.timings['pose'] += time.perf_counter() - t1
+        for (idx, img, file_name), p in zip(batch, people):
+            t2 = time.perf_counter()
+            p = self._suppress(p)
+            kpts = np.concatenate([p['keypoints'], p['keypoint_scores'][..., None]], -1)
+            feats = {k: v for k, v in p.items() if k in getattr(self.tracker, 'feature_keys', ())}
+            if 'image' in getattr(self.tracker, 'feature_keys', ()):
+                feats['image'] = img
+            if 'bbox_scores' in getattr(self.tracker, 'feature_keys', ()):
+                feats['bbox_scores'] = p['bbox_scores']
+            ids = np.asarray(self.tracker.update(kpts, p['bboxes'], idx, **feats), np.int64)
+            t3 = time.perf_counter()
+            self.timings['track'] += t3 - t2
+            preds = [dict(track_id=int(t), bbox=p['bboxes'][i].tolist(),
+                          bbox_score=float(p['bbox_scores'][i]),
+                          keypoints=p['keypoints'][i], keypoint_scores=p['keypoint_scores'][i])
+                     for i, t in enumerate(ids.tolist())]
+            res = dict(frame_idx=int(idx), file_name=file_name, width=int(img.shape[1]),
+                       height=int(img.shape[0]), predictions=preds)
+            if vis is not None:
+                res['visualization'] = self._draw(vis, img, p, ids)
+                if show:
+                    import cv2
+                    cv2.imshow('mmpose_track', res['visualization'])
+                    cv2.waitKey(1)
+            self.timings['render'] += time.perf_counter() - t3
+            yield res
+
+    def _visualizer(self):
+        from mmpose_track.visualization import PoseTrackLocalVisualizer
+        vis = PoseTrackLocalVisualizer(name=f'pose_track_inferencer_{id(self)}_{time.time()}',
+                                       draw_frame_idx=True)
+        vis.set_dataset_meta(self.out_meta)
+        return vis
+
+    def _draw(self, vis, img: np.ndarray, people: Dict[str, np.ndarray],
+              ids: np.ndarray) -> np.ndarray:
+        """The frame (BGR) with the tracked people drawn."""
+        from mmengine.structures import InstanceData
+        from mmpose.structures import PoseDataSample
+        sample = PoseDataSample(metainfo=dict(frame_idx=0))
+        sample.pred_instances = InstanceData(
+            keypoints=people['keypoints'], keypoint_scores=people['keypoint_scores'],
+            bboxes=people['bboxes'], track_ids=ids)
+        drawn = vis.add_datasample('frame', img[..., ::-1], sample, draw_gt=False,
+                                   draw_bbox=True, kpt_thr=self.kpt_thr)
+        return np.ascontiguousarray(drawn[..., ::-1])
+
+    # ------------------------------------------------------------------ files
+    def track_video(self, inputs: Union[str, int], out_dir: str, render: bool = True,
+                    max_frames: Optional[int] = None, progress: bool = True,
+                    name: Optional[str] = None) -> Dict[str, Any]:
+        """Track one video and write ``<name>.json``, ``<name>_tracks.json`` and (``render``)
+        ``<name>.mp4`` to ``out_dir``.
+
+        Ctrl-C (``KeyboardInterrupt``) stops the run cleanly: the JSON files hold every frame
+        done so far, with ``info.complete`` false, and the mp4 is closed (playable); the
+        interrupt is then raised again.
+
+        Returns:
+            A summary: ``name``, ``frames``, ``people`` (tracked people over all frames),
+            ``tracks``, ``fps`` (end to end), ``seconds``, per-stage ``ms_per_frame``,
+            ``complete``, ``truncated``, and the written ``files``.
+        """
+        from mmpose_track.apis.video_io import VideoWriter
+        os.makedirs(out_dir, exist_ok=True)
+        writer_json = PoseTrackVideoWriter(self.categories)
+        mp4 = None
+        start = time.perf_counter()
+        complete, interrupted = False, None
+        bar = None
+        try:
+            results = self(inputs, return_vis=render, max_frames=max_frames)
+            for res in results:
+                if bar is None:
+                    info = self.source_info
+                    name = name or info.name
+                    if render:
+                        fps = info.fps if info.fps and info.fps > 0 else 25.0
+                        mp4 = VideoWriter(osp.join(out_dir, f'{name}.mp4'), fps)
+                    bar = _Progress(info.num_frames if max_frames is None else
+                                    min(max_frames, info.num_frames or max_frames),
+                                    enabled=progress)
+                writer_json.add(res)
+                if mp4 is not None:
+                    t0 = time.perf_counter()
+                    mp4.write(res['visualization'])
+                    self.timings['render'] += time.perf_counter() - t0
+                bar.update()
+            complete = True
+        except KeyboardInterrupt as e:
+            interrupted = e
+        finally:
+            if mp4 is not None:
+                mp4.close()
+            if bar is not None:
+                bar.close()
+        name = name or getattr(getattr(self, 'source_info', None), 'name', 'video')
+        seconds = time.perf_counter() - start
+        n = writer_json.num_frames
+        files = writer_json.write(out_dir, name, self.remap, complete=complete,
+                                  truncated=getattr(self, 'truncated', False),
+                                  fps=getattr(getattr(self, 'source_info', None), 'fps', None))
+        if mp4 is not None and mp4.frames_written:
+            files.append(osp.join(out_dir, f'{name}.mp4'))
+        summary = dict(name=name, frames=n, people=writer_json.num_people,
+                       tracks=writer_json.num_tracks, seconds=seconds,
+                       fps=n / seconds if seconds > 0 else 0.0,
+                       ms_per_frame={k: 1e3 * v / max(n, 1) for k, v in self.timings.items()},
+                       complete=complete, truncated=getattr(self, 'truncated', False),
+                       files=files)
+        if interrupted is not None:
+            self.last_summary = summary
+            raise interrupted
+        return summary
+
+
+class PoseTrackVideoWriter:
+    """Collects the tracked frames of one video and writes the PoseTrack18 and per-track JSON.
+
+    Args:
+        categories: the ``categories`` entry (keypoint names, skeleton).
+    """
+
+    def __init__(self, categories: List[dict]):
+        self.categories = categories
+        self.images: List[dict] = []
+        self.people: List[Tuple[int, dict]] = []  # (position of the image, person)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.images)
+
+    @property
+    def num_people(self) -> int:
+        return len(self.people)
+
+    @property
+    def num_tracks(self) -> int:
+        return len({p['track_id'] for _, p in self.people if p['track_id'] >= 0})
+
+    def add(self, res: Dict[str, Any]) -> None:
+        """Add one frame (a result of :class:`PoseTrackInferencer`)."""
+        self.images.append(dict(file_name=res['file_name'], frame_idx=res['frame_idx'],
+                                width=res['width'], height=res['height']))
+        pos = len(self.images) - 1
+        for p in res['predictions']:
+            self.people.append((pos, dict(track_id=p['track_id'], bbox=p['bbox'],
+                                          bbox_score=p['bbox_score'],
+                                          keypoints=np.asarray(p['keypoints'], np.float64),
+                                          scores=np.asarray(p['keypoint_scores'], np.float64))))
+
+    def write(self, out_dir: str, name: str, remap: Optional[Dict[int, int]] = None,
+              complete: bool = True, truncated: bool = False,
+              fps: Optional[float] = None) -> List[str]:
+        """Write ``<name>.json`` (PoseTrack18) and ``<name>_tracks.json``; returns their paths.
+
+        ``remap`` (the tracker's offline step) renames ids; people mapped to ``-1`` are left
+        out. Track ids are renumbered ``0, 1, ...`` by first appearance
+        (:func:`~mmpose_track.apis.tracking.compact_ids`), as ``tools/track.py`` does.
+        """
+        from mmpose_track.apis.tracking import compact_ids
+        from mmpose_track.tracking import remap_track_ids
+        remap = dict(remap or {})
+        raw = [[] for _ in self.images]
+        members = [[] for _ in self.images]
+        for pos, p in self.people:
+            raw[pos].append(p['track_id'])
+            members[pos].append(p)
+        frames_ids = [remap_track_ids(np.asarray(r, np.int64), remap) if remap else
+                      np.asarray(r, np.int64) for r in raw]
+        kept = [[(p, t) for p, t in zip(m, ids.tolist()) if t >= 0]
+                for m, ids in zip(members, frames_ids)]
+        new_ids, _ = compact_ids([np.asarray([t for _, t in k], np.int64) for k in kept])
+        vid = 1
+        images, anns, tracks = [], [], {}
+        ann_id = 0
+        for pos, (img, k, ids) in enumerate(zip(self.images, kept, new_ids)):
+            frame = int(img['frame_idx'])
+            img_id = 10_000_000_000 + vid * 10000 + min(frame, 9999)
+            images.append(dict(id=img_id, frame_id=img_id, vid_id=f'{vid:06d}',
+                               file_name=img['file_name'], nframes=len(self.images),
+                               frame_idx=frame, width=img['width'], height=img['height'],
+                               is_labeled=True, has_no_densepose=True))
+            for (p, _), t in zip(k, ids.tolist()):
+                x1, y1, x2, y2 = (float(v) for v in p['bbox'])
+                kp = np.concatenate([p['keypoints'], p['scores'][:, None]], 1)
+                kp = np.where(np.isfinite(kp), kp, 0.0)
+                ann_id += 1
+                xy = [[round(float(x), 3), round(float(y), 3)] for x, y in kp[:, :2]]
+                sc = [round(float(v), 5) for v in kp[:, 2]]
+                anns.append(dict(id=ann_id, image_id=img_id, category_id=1, track_id=int(t),
+                                 bbox=[x1, y1, x2 - x1, y2 - y1], score=float(p['bbox_score']),
+                                 keypoints=[v for (x, y), c in zip(xy, sc) for v in (x, y, c)],
+                                 scores=sc))
+                tr = tracks.setdefault(str(int(t)), dict(frames=[], image_ids=[], bboxes=[],
+                                                          keypoints=[], scores=[]))
+                tr['frames'].append(frame)
+                tr['image_ids'].append(img_id)
+                tr['bboxes'].append([x1, y1, x2 - x1, y2 - y1])
+                tr['keypoints'].append(xy)
+                tr['scores'].append(sc)
+        info = dict(complete=bool(complete), truncated=bool(truncated), frames=len(images),
+                    fps=fps, generator='mmpose_track tools/track_video.py')
+        paths = [osp.join(out_dir, f'{name}.json'), osp.join(out_dir, f'{name}_tracks.json')]
+        _write_json(paths[0], dict(info=info, images=images, annotations=anns,
+                                   categories=self.categories))
+        _write_json(paths[1], dict(info=info, keypoint_names=self.categories[0]['keypoints'],
+                                   tracks=tracks))
+        return paths
+
+
+def _write_json(path: str, obj: Any) -> None:
+    """Write atomically (a temporary file renamed): an interrupted write never leaves half a
+    file."""
+    import json
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f)
+    os.replace(tmp, path)
+
+
+class _Progress:
+    """MMEngine's progress bar (frames per second, ETA) when the frame count is known; a line
+    every second otherwise (cameras)."""
+
+    def __init__(self, total: Optional[int], enabled: bool = True):
+        self.enabled = enabled
+        self.total = total
+        self.count = 0
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.bar = None
+        if enabled and total:
+            from mmengine.utils import ProgressBar
+            self.bar = ProgressBar(total)
+
+    def update(self) -> None:
+        self.count += 1
+        if not self.enabled:
+            return
+        if self.bar is not None and self.count <= self.bar.task_num:
+            self.bar.update()
+            return
+        now = time.perf_counter()
+        if now - self.last >= 1.0:
+            self.last = now
+            fps = self.count / max(now - self.start, 1e-9)
+            print(f'\rframe {self.count}, {fps:.1f} frames/s', end='', flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(flush=True)

@@ -1,0 +1,296 @@
+"""tools/track_video.py and PoseTrackInferencer (issue 14) on the real clip
+``posetrack18/videos/000001_mpiinew_test`` (5 frames, 1280x720): with a tiny model of ours and
+with a stock MMPose config (random weights, no downloads); every output file checked against the
+input and against each other; bad input ends in one line."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools', 'track_video.py')
+TINY = osp.join(REPO, 'configs', 'baseline', 'td-hm_res18-tiny_synthetic-128x96.py')
+STOCK = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_mobilenetv2_8xb64-210e_coco-256x192.py'
+TINY_DET = osp.join(REPO, 'configs', 'detectors', 'tiny', 'faster-rcnn_tiny_person_synthetic.py')
+NAME = '000001_mpiinew_test'
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('track_video_tool', TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope='module')
+def clip(shared_data):
+    return osp.join(shared_data, 'posetrack18', 'videos', NAME, f'{NAME}.mp4')
+
+
+@pytest.fixture(scope='module')
+def dets(tmp_path_factory):
+    """Two people per frame, walking, as a detections file (image id = frame index), and a
+    distractor box below the score threshold."""
+    path = tmp_path_factory.mktemp('dets') / 'dets.json'
+    out = []
+    for f in range(5):
+        out.append(dict(image_id=f, bbox=[500 + 3 * f, 200, 180, 420], score=0.95))
+        out.append(dict(image_id=f, bbox=[900 - 2 * f, 250, 160, 380], score=0.9))
+        out.append(dict(image_id=f, bbox=[100, 100, 50, 50], score=0.2))
+    path.write_text(json.dumps(out))
+    return str(path)
+
+
+def _video_props(path):
+    cap = cv2.VideoCapture(path)
+    n = 0
+    size = None
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        size = img.shape[:2]
+        n += 1
+    cap.release()
+    return n, size
+
+
+def _check_outputs(out_dir, clip, people_per_frame=None, k=17):
+    """Every output file against the input and against each other."""
+    n_in, size_in = _video_props(clip)
+    data = json.load(open(osp.join(out_dir, f'{NAME}.json')))
+    tracks = json.load(open(osp.join(out_dir, f'{NAME}_tracks.json')))['tracks']
+    assert data['info']['complete'] is True
+    # one image per video frame, in order, with the frame's size
+    assert [im['frame_idx'] for im in data['images']] == list(range(n_in))
+    assert all((im['height'], im['width']) == size_in for im in data['images'])
+    assert len({im['id'] for im in data['images']}) == n_in
+    assert len(data['categories'][0]['keypoints']) == k
+    by_frame = {}
+    for a in data['annotations']:
+        assert isinstance(a['track_id'], int) and a['track_id'] >= 0
+        assert len(a['keypoints']) == 3 * k and len(a['scores']) == k and len(a['bbox']) == 4
+        by_frame.setdefault(a['image_id'], []).append(a['track_id'])
+    for ids in by_frame.values():
+        assert len(ids) == len(set(ids))  # unique within a frame
+    if people_per_frame is not None:
+        assert [len(by_frame.get(im['id'], [])) for im in data['images']] == \
+            [people_per_frame] * n_in
+    # the per-track file holds exactly the per-frame people, with the same boxes and joints
+    frame_of = {im['id']: im['frame_idx'] for im in data['images']}
+    seen = 0
+    for a in data['annotations']:
+        tr = tracks[str(a['track_id'])]
+        i = tr['frames'].index(frame_of[a['image_id']])
+        assert tr['image_ids'][i] == a['image_id']
+        np.testing.assert_allclose(tr['bboxes'][i], a['bbox'])
+        kp = np.asarray(a['keypoints']).reshape(k, 3)
+        np.testing.assert_allclose(tr['keypoints'][i], kp[:, :2])
+        np.testing.assert_allclose(tr['scores'][i], kp[:, 2])
+        seen += 1
+    assert seen == sum(len(t['frames']) for t in tracks.values())
+    # the mp4: as many frames as the input, of the input's size
+    assert _video_props(osp.join(out_dir, f'{NAME}.mp4')) == (n_in, size_in)
+    return data, tracks
+
+
+def test_command_on_the_real_clip_with_a_tiny_model(clip, dets, tmp_path, shared_data):
+    out = tmp_path / 'out'
+    res = subprocess.run([sys.executable, TOOL, clip, '--config', TINY, '--dets', dets,
+                          '--out-dir', str(out)], cwd=REPO, capture_output=True, text=True,
+                         timeout=600, env=dict(os.environ, PYTHONPATH=REPO))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f'{NAME}: 5 frames, 10 people, 2 tracks' in res.stdout
+    data, tracks = _check_outputs(str(out), clip, people_per_frame=2)
+    # two people walking apart: two tracks over all 5 frames
+    assert sorted(len(t['frames']) for t in tracks.values()) == [5, 5]
+    # the PoseTrack18 file is what tools/render_tracks.py reads (frames found under the clip's
+    # folder) and what the metric reads (a prediction file of the video)
+    from mmpose_track.apis.render import load_tracked_video
+    frames = load_tracked_video(str(out / f'{NAME}.json'),
+                                osp.join(shared_data, 'posetrack18', 'videos'))
+    assert [len(f.pred_instances) for f in frames] == [2] * 5
+    from mmpose_track.evaluation.functional.posetrack_io import load_posetrack_file
+    video = load_posetrack_file(str(out / f'{NAME}.json'), is_gt=False)
+    assert video is not None
+
+
+def test_stock_mmpose_config_coco_joints_map_to_posetrack18(clip, dets, tmp_path):
+    """MMPose's own COCO config (random weights): 17 COCO joints become PoseTrack18's;
+    head_bottom and head_top (slots 1, 2) have no COCO joint and stay empty (0, 0, 0), the
+    other slots carry the model's joints (random weights: any score, a place in the crop)."""
+    tool = _tool()
+    out = tmp_path / 'stock'
+    assert tool.main([clip, '--config', STOCK, '--dets', dets, '--out-dir', str(out),
+                      '--quiet']) == 0
+    data, _ = _check_outputs(str(out), clip, people_per_frame=2)
+    from mmpose_track.structures.posetrack18_format import POSETRACK18_KEYPOINT_NAMES
+    assert data['categories'][0]['keypoints'] == list(POSETRACK18_KEYPOINT_NAMES)
+    kp = np.array([a['keypoints'] for a in data['annotations']]).reshape(-1, 17, 3)
+    assert (kp[:, 1:3] == 0).all()
+    mapped = [0, 3, 4] + list(range(5, 17))
+    assert (kp[:, mapped, :2] != 0).any(-1).all()
+    # every mapped joint lies in the crop the model saw (the box enlarged 1.25x to 3:4), give
+    # or take one heatmap pixel (48 x 64 across the crop) of sub-pixel refinement
+    for a, k in zip(data['annotations'], kp):
+        x, y, w, h = a['bbox']
+        cw, ch = 1.25 * max(w, 0.75 * h), 1.25 * max(h, w / 0.75)
+        assert (np.abs(k[mapped, 0] - (x + w / 2)) <= cw / 2 + cw / 48 + 1).all()
+        assert (np.abs(k[mapped, 1] - (y + h / 2)) <= ch / 2 + ch / 64 + 1).all()
+
+
+def test_inferencer_streams_frame_results(clip, dets):
+    from mmpose_track.apis import PoseTrackInferencer
+    inf = PoseTrackInferencer(TINY, dets=dets)
+    results = inf(clip, return_vis=True, max_frames=3)
+    first = next(results)  # a generator: the first frame comes before the others are read
+    assert first['frame_idx'] == 0 and len(first['predictions']) == 2
+    assert first['visualization'].shape == (720, 1280, 3)
+    rest = list(results)
+    assert [r['frame_idx'] for r in rest] == [1, 2]
+    ids = [[p['track_id'] for p in r['predictions']] for r in [first] + rest]
+    assert all(sorted(i) == sorted(ids[0]) for i in ids)
+    p = first['predictions'][0]
+    assert p['keypoints'].shape == (17, 2) and p['keypoint_scores'].shape == (17, )
+
+
+def test_detector_path_and_frame_folder(shared_data, tmp_path):
+    """A detector config (random weights) on the folder of the clip's jpg frames: runs, one
+    image per frame; boxes are whatever the random detector gives (at most max_people)."""
+    tool = _tool()
+    folder = osp.join(shared_data, 'posetrack18', 'videos', NAME)
+    out = tmp_path / 'det'
+    assert tool.main([folder, '--config', TINY, '--det-config', TINY_DET, '--out-dir', str(out),
+                      '--det-score-thr', '0.0', '--max-people', '3', '--max-frames', '2',
+                      '--quiet', '--no-render']) == 0
+    data = json.load(open(out / f'{NAME}.json'))
+    assert [im['file_name'] for im in data['images']] == [f'{NAME}/000000.jpg',
+                                                         f'{NAME}/000001.jpg']
+    per_frame = [sum(a['image_id'] == im['id'] for a in data['annotations'])
+                 for im in data['images']]
+    assert all(n <= 3 for n in per_frame)
+    assert not osp.exists(out / f'{NAME}.mp4')
+
+
+# ------------------------------------------------------------------ robustness
+def test_nobody_in_the_video(clip, tmp_path):
+    empty = tmp_path / 'none.json'
+    empty.write_text('[]')
+    tool = _tool()
+    assert tool.main([clip, '--config', TINY, '--dets', str(empty), '--out-dir',
+                      str(tmp_path / 'o'), '--quiet']) == 0
+    data, tracks = _check_outputs(str(tmp_path / 'o'), clip, people_per_frame=0)
+    assert data['annotations'] == [] and tracks == {}
+
+
+def test_200_boxes_in_a_frame_keep_the_best(clip, tmp_path):
+    """Frame 0 has 200 boxes: the 100 best scored are kept (one warning); the tracker gives
+    each a distinct id."""
+    rng = np.random.default_rng(0)
+    boxes = [dict(image_id=0, bbox=[float(x), float(y), 40.0, 90.0], score=float(s))
+             for x, y, s in zip(rng.uniform(0, 1200, 200), rng.uniform(0, 600, 200),
+                                np.linspace(0.51, 0.99, 200))]
+    path = tmp_path / 'many.json'
+    path.write_text(json.dumps(boxes))
+    from mmpose_track.apis import PoseTrackInferencer
+    inf = PoseTrackInferencer(TINY, dets=str(path), nms=[])
+    with pytest.warns(UserWarning, match='200 person boxes, kept the 100 best'):
+        res = list(inf(clip, max_frames=1))
+    scores = sorted(p['bbox_score'] for p in res[0]['predictions'])
+    np.testing.assert_allclose(scores, np.linspace(0.51, 0.99, 200)[100:], rtol=1e-6)
+    assert len({p['track_id'] for p in res[0]['predictions']}) == 100
+
+
+@pytest.mark.parametrize('case', ['missing', 'not_video', 'zero_length', 'truncated',
+                                  'empty_folder', 'mixed_sizes', 'no_boxes_source',
+                                  'bad_config'])
+def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
+    tool = _tool()
+    inp, extra = str(tmp_path / 'nope.mp4'), ['--dets', dets]
+    words = 'input not found'
+    if case == 'not_video':
+        inp = str(tmp_path / 'x.mp4')
+        open(inp, 'w').write('not a video')
+        words = 'cannot open video'
+    elif case == 'zero_length':
+        inp = str(tmp_path / 'z.mp4')
+        open(inp, 'wb').close()
+        words = 'z.mp4'
+    elif case == 'truncated':
+        inp = str(tmp_path / 't.mp4')
+        raw = open(clip, 'rb').read()
+        open(inp, 'wb').write(raw[:int(len(raw) * 0.6)])
+        words = 'cannot open video'
+    elif case == 'empty_folder':
+        inp = str(tmp_path / 'frames')
+        os.makedirs(inp)
+        words = 'no images'
+    elif case == 'mixed_sizes':
+        inp = str(tmp_path / 'mixed')
+        os.makedirs(inp)
+        cv2.imwrite(osp.join(inp, '000000.jpg'), np.zeros((60, 80, 3), np.uint8))
+        cv2.imwrite(osp.join(inp, '000001.jpg'), np.zeros((40, 80, 3), np.uint8))
+        words = 'every frame of a video must have one size'
+    elif case == 'no_boxes_source':
+        inp, extra = clip, []
+        words = 'needs person boxes'
+    elif case == 'bad_config':
+        inp, extra = clip, ['--dets', dets]
+    cfg = str(tmp_path / 'none.py') if case == 'bad_config' else TINY
+    if case == 'bad_config':
+        words = 'pose config not found'
+    rc = tool.main([inp, '--config', cfg, *extra, '--out-dir', str(tmp_path / 'o'), '--quiet'])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith('track_video.py: error')]
+    assert rc == 2 and len(lines) == 1 and words in lines[0], err[-2000:]
+    assert 'Traceback' not in err
+
+
+def test_interrupted_run_keeps_complete_json_and_a_playable_mp4(clip, dets, tmp_path,
+                                                                monkeypatch):
+    """Ctrl-C after 3 frames: exit 130, the JSON files hold the 3 frames, marked incomplete, and
+    the mp4 is closed with 3 frames."""
+    from mmpose_track.apis import inferencer as mod
+    real = mod.PoseTrackInferencer._process
+
+    def interrupting(self, batch, vis, show):
+        for res in real(self, batch, vis, show):
+            if res['frame_idx'] == 3:
+                raise KeyboardInterrupt
+            yield res
+    monkeypatch.setattr(mod.PoseTrackInferencer, '_process', interrupting)
+    tool = _tool()
+    out = tmp_path / 'int'
+    assert tool.main([clip, '--config', TINY, '--dets', dets, '--out-dir', str(out),
+                      '--batch-size', '1', '--quiet']) == 130
+    data = json.load(open(out / f'{NAME}.json'))
+    assert data['info']['complete'] is False
+    assert [im['frame_idx'] for im in data['images']] == [0, 1, 2]
+    assert len(data['annotations']) == 6
+    tracks = json.load(open(out / f'{NAME}_tracks.json'))
+    assert tracks['info']['complete'] is False
+    assert _video_props(str(out / f'{NAME}.mp4')) == (3, (720, 1280))
+
+
+def test_mim_run_finds_the_command(clip, dets, tmp_path):
+    """``mim run mmpose_track track_video ...`` (mim runs the tools the installed package ships
+    in .mim/tools) on the real clip, two frames, no mp4."""
+    from mim.utils import get_installed_path
+    if not osp.isfile(osp.join(get_installed_path('mmpose_track'), '.mim', 'tools',
+                               'track_video.py')):
+        pytest.fail('the installed package lacks .mim/tools/track_video.py: reinstall it')
+    out = tmp_path / 'mim'
+    res = subprocess.run([sys.executable, '-m', 'mim', 'run', 'mmpose_track', 'track_video',
+                          clip, '--config', TINY, '--dets', dets, '--out-dir', str(out),
+                          '--max-frames', '2', '--no-render', '--quiet'],
+                         capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.load(open(out / f'{NAME}.json'))
+    assert len(data['images']) == 2 and len(data['annotations']) == 4
