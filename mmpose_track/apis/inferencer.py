@@ -92,6 +92,12 @@ def _read_dets(path: str) -> Dict[int, Tuple[np.ndarray, np.ndarray]]:
                 np.array([s for _, s in v], np.float64)) for f, v in out.items()}
 
 
+def _index_like(idx: np.ndarray, tensor):
+    """``idx`` as an index tensor on ``tensor``'s device."""
+    import torch
+    return torch.as_tensor(idx, device=tensor.device)
+
+
 def _check_frame_model(cfg, name) -> None:
     """One line for the models this streaming inferencer does not run: clip models (person
     tubes over T frames, clip tracking) and the MMDet keypoint detectors (offset-guided Mask
@@ -320,12 +326,13 @@ class PoseTrackInferencer:
             if self.topdown:
                 for b, s in zip(*boxes[f]):
                     info = dict(img=img, bbox=b[None].astype(np.float32),
-                                bbox_score=np.array([s], np.float32), img_id=idx)
+                                bbox_score=np.array([s], np.float32), img_id=idx,
+                                video_id=self._video_id, frame_idx=idx)
                     info.update(meta)
                     data_list.append(pipeline(info))
                     owner.append(f)
             else:
-                info = dict(img=img, img_id=idx)
+                info = dict(img=img, img_id=idx, video_id=self._video_id, frame_idx=idx)
                 info.update(meta)
                 data_list.append(pipeline(info))
                 owner.append(f)
@@ -340,10 +347,13 @@ class PoseTrackInferencer:
 
     def _gather(self, samples, boxes) -> Dict[str, np.ndarray]:
         """One frame's people from the model's samples (top-down: one per box)."""
-        from mmpose_track.tracking._utils import to_numpy
-        kpts, scores, bbs, bss, extra = [], [], [], [], {}
+        from mmpose_track.tracking._utils import is_tensor, to_numpy
+        kpts, scores, bbs, bss, extra, pairwise = [], [], [], [], {}, {}
         want = [k for k in getattr(self.tracker, 'feature_keys', ()) if k != 'image']
         for s in samples:
+            for key, val in (s.get('pred_pairwise', None) or {}).items():
+                if key in want:  # per-frame inputs (TemporalNet's arrays, TKMRNet's callables)
+                    pairwise.setdefault(key, val)
             pred = s.pred_instances
             if 'keypoints' not in pred or len(pred) == 0:
                 continue
@@ -359,9 +369,8 @@ class PoseTrackInferencer:
             bss.append(to_numpy(pred.bbox_scores).reshape(-1) if 'bbox_scores' in pred else
                        np.ones(len(pred)))
             for key in want:
-                if key in pred:
-                    extra.setdefault(key, []).append(to_numpy(pred.get(key)).reshape(len(pred),
-                                                                                    -1))
+                if key in pred:  # as the model gives them (tensors stay on its device)
+                    extra.setdefault(key, []).append(pred.get(key))
         k = self.pose_model.dataset_meta.get('num_keypoints', 0) if not kpts else \
             kpts[0].shape[1]
         out = dict(keypoints=np.concatenate(kpts) if kpts else np.zeros((0, k, 2)),
@@ -369,8 +378,14 @@ class PoseTrackInferencer:
                    bboxes=np.concatenate(bbs) if bbs else np.zeros((0, 4)),
                    bbox_scores=np.concatenate(bss) if bss else np.zeros(0))
         for key, v in extra.items():
-            if sum(len(x) for x in v) == len(out['keypoints']):
-                out[key] = np.concatenate(v)
+            if sum(len(x) for x in v) != len(out['keypoints']):
+                continue
+            if all(is_tensor(x) for x in v):
+                import torch
+                out[key] = torch.cat(list(v))
+            else:
+                out[key] = np.concatenate([to_numpy(x) for x in v])
+        out['_pairwise'] = pairwise
         if self.converter is not None and len(out['keypoints']):
             conv = self.converter.transform(dict(keypoints=out['keypoints'],
                                                  keypoints_visible=out['keypoint_scores']))
@@ -382,14 +397,35 @@ class PoseTrackInferencer:
             out['keypoint_scores'] = np.zeros((0, 17))
         return out
 
-    def _suppress(self, people: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        if not self.nms or len(people['keypoints']) < 2:
-            return people
-        from mmpose_track.tracking import suppress_poses
-        keep = suppress_poses(people['keypoints'], people['keypoint_scores'], people['bboxes'],
-                              people['bbox_scores'], steps=self.nms)
-        keep = np.sort(np.asarray(keep, np.int64))
-        return {k: v[keep] for k, v in people.items()}
+    def _suppress(self, people: Dict[str, Any]) -> Dict[str, Any]:
+        """Per-frame suppression (``nms``); per-frame arrays of the model that index people
+        (``pred_pairwise``) stay only while nobody was suppressed in this frame and the
+        previous one (they index the model's people; callables always pass)."""
+        pairwise = people.pop('_pairwise', {})
+        n = len(people['keypoints'])
+        keep = None
+        if self.nms and n >= 2:
+            from mmpose_track.tracking import suppress_poses
+            keep = np.sort(np.asarray(suppress_poses(
+                people['keypoints'], people['keypoint_scores'], people['bboxes'],
+                people['bbox_scores'], steps=self.nms), np.int64))
+            if len(keep) == n:
+                keep = None
+        dropped = keep is not None
+        aligned = not (dropped or self._dropped_prev)
+        self._dropped_prev = dropped
+        if keep is not None:
+            from mmpose_track.tracking._utils import is_tensor
+            people = {k: v[_index_like(keep, v)] if is_tensor(v) else v[keep]
+                      for k, v in people.items()}
+        for key, val in pairwise.items():
+            if callable(val) or aligned:
+                people.setdefault('_pairwise', {})[key] = val
+            else:
+                self._warn_once(f'pairwise_{key}', f'pred_pairwise[{key!r}] left out in frames '
+                                'after a suppression (it indexes the model\'s people); warned '
+                                'once')
+        return people
 
     # ------------------------------------------------------------------ streaming
     def __call__(self, inputs: Union[str, int], return_vis: bool = False, show: bool = False,
@@ -413,6 +449,8 @@ class PoseTrackInferencer:
         from mmpose_track.apis.video_io import open_frames
         source = open_frames(inputs, max_frames=max_frames)
         self.source_info = source.info
+        self._video_id = source.info.name
+        self._dropped_prev = False
         self.tracker.reset()
         self.remap: Dict[int, int] = {}
         self.timings = {k: 0.0 for k in _STAGES}
@@ -455,6 +493,7 @@ class PoseTrackInferencer:
             p = self._suppress(p)
             kpts = np.concatenate([p['keypoints'], p['keypoint_scores'][..., None]], -1)
             feats = {k: v for k, v in p.items() if k in getattr(self.tracker, 'feature_keys', ())}
+            feats.update(p.pop('_pairwise', {}))
             if 'image' in getattr(self.tracker, 'feature_keys', ()):
                 feats['image'] = img
             if 'bbox_scores' in getattr(self.tracker, 'feature_keys', ()):

@@ -210,7 +210,7 @@ def test_200_boxes_in_a_frame_keep_the_best(clip, tmp_path):
 
 @pytest.mark.parametrize('case', ['missing', 'not_video', 'zero_length', 'truncated',
                                   'empty_folder', 'mixed_sizes', 'no_boxes_source',
-                                  'bad_config'])
+                                  'bad_config', 'clip_model'])
 def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
     tool = _tool()
     inp, extra = str(tmp_path / 'nope.mp4'), ['--dets', dets]
@@ -246,6 +246,10 @@ def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
     cfg = str(tmp_path / 'none.py') if case == 'bad_config' else TINY
     if case == 'bad_config':
         words = 'pose config not found'
+    if case == 'clip_model':
+        inp, cfg = clip, osp.join(REPO, 'configs', 'clip_tracking', 'tiny',
+                                  'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
+        words = 'predicts person tubes over clips'
     rc = tool.main([inp, '--config', cfg, *extra, '--out-dir', str(tmp_path / 'o'), '--quiet'])
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith('track_video.py: error')]
@@ -294,3 +298,51 @@ def test_mim_run_finds_the_command(clip, dets, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     data = json.load(open(out / f'{NAME}.json'))
     assert len(data['images']) == 2 and len(data['annotations']) == 4
+
+
+def test_truncated_streamable_video_gives_the_frames_that_decode(clip, dets, tmp_path):
+    """The real clip made streamable (moov atom first, qt-faststart) and cut to 70 %: the
+    frames up to the damage are tracked and written, the files say the video was truncated,
+    the run is complete (nothing was lost that could be decoded)."""
+    from test_video_io import _moov_to_front
+    fast, _ = _moov_to_front(open(clip, 'rb').read())
+    cut = tmp_path / f'{NAME}.mp4'
+    cut.write_bytes(fast[:int(len(fast) * 0.7)])
+    n_ok, _ = _video_props(str(cut))
+    assert 0 < n_ok < 5
+    tool = _tool()
+    out = tmp_path / 'cut'
+    with pytest.warns(UserWarning, match='does not decode'):
+        assert tool.main([str(cut), '--config', TINY, '--dets', dets, '--out-dir', str(out),
+                          '--quiet']) == 0
+    data = json.load(open(out / f'{NAME}.json'))
+    assert data['info']['complete'] is True and data['info']['truncated'] is True
+    assert [im['frame_idx'] for im in data['images']] == list(range(n_ok))
+    assert _video_props(str(out / f'{NAME}.mp4'))[0] == n_ok
+
+
+@pytest.mark.parametrize('cfg, kind', [
+    ('st_embed/tiny/st-embed-s3_temporalnet-hg1-tiny_synthetic-128x128.py', 'bottomup'),
+    ('tkmrnet/tiny/tkmrnet-s2_res18-tiny_synthetic-128x96.py', 'topdown'),
+])
+def test_our_video_models_get_their_trackers_inputs(clip, dets, cfg, kind, monkeypatch):
+    """TemporalNet (bottom-up; HE, TIE and the per-frame backward TIE) and TKMRNet (top-down;
+    keypoint features and the matching classifiers as callables) track the clip with their own
+    trackers, which receive what their configs' test loops give them."""
+    from mmpose_track.apis import PoseTrackInferencer
+    inf = PoseTrackInferencer(osp.join(REPO, 'configs', cfg), dets=dets)
+    assert inf.topdown == (kind == 'topdown')
+    seen = []
+    real = inf.tracker.update
+
+    def spy(kpts, boxes=None, frame_id=None, **feats):
+        seen.append(set(feats))
+        return real(kpts, boxes, frame_id, **feats)
+    monkeypatch.setattr(inf.tracker, 'update', spy)
+    res = list(inf(clip, max_frames=3))
+    assert [r['frame_idx'] for r in res] == [0, 1, 2]
+    if kind == 'bottomup':
+        assert {'embeddings', 'tie'} <= seen[0] and 'tie_backward' in seen[1], seen
+    else:
+        assert all(s == {'keypoint_features', 'keypoint_similarity',
+                         'keypoint_pair_similarity'} for s in seen), seen
