@@ -38,7 +38,7 @@ def synthetic_video(out: str, frames: int, size, people: int):
     """(mp4 path, detections file) of one generated val video."""
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'dataset_converters',
                                     'generate_synthetic_posetrack18.py'), '--out', out,
-           '--videos', '0', '--val-videos', '1', '--splits', 'val', '--frames', str(frames),
+           '--videos', '1', '--val-videos', '1', '--splits', 'val', '--frames', str(frames),
            '--length-jitter', '0', '--people', str(people), '--width', str(size[0]),
            '--height', str(size[1]), '--write-video']
     subprocess.run(cmd, check=True, capture_output=True)

@@ -276,7 +276,10 @@ class PoseTrackInferencer:
         out = []
         if self.det_model is not None:
             from mmdet.apis import inference_detector
-            results = inference_detector(self.det_model, [img for _, img, _ in frames])
+            from mmengine.registry import DefaultScope
+            # MMDet builds its test pipeline at each call, in the current scope: MMDet's
+            with DefaultScope.overwrite_default_scope('mmdet'):
+                results = inference_detector(self.det_model, [img for _, img, _ in frames])
             for res in results:
                 pred = res.pred_instances
                 boxes = pred.bboxes.detach().cpu().numpy().reshape(-1, 4).astype(np.float64)
@@ -316,10 +319,12 @@ class PoseTrackInferencer:
         """Per frame ``dict(keypoints (n, K, 2), keypoint_scores (n, K), bboxes (n, 4),
         bbox_scores (n,), extra per-person fields)``."""
         from mmengine.dataset import Compose
-        from mmengine.registry import init_default_scope
-        init_default_scope(self.pose_cfg.get('default_scope', 'mmpose'))
-        pipeline = self._pipeline = getattr(self, '_pipeline', None) or Compose(
-            self.pose_cfg.test_dataloader.dataset.pipeline)
+        from mmengine.registry import DefaultScope
+        if getattr(self, '_pipeline', None) is None:
+            with DefaultScope.overwrite_default_scope(self.pose_cfg.get('default_scope',
+                                                                        'mmpose')):
+                self._pipeline = Compose(self.pose_cfg.test_dataloader.dataset.pipeline)
+        pipeline = self._pipeline
         meta = self.pose_model.dataset_meta
         data_list, owner = [], []
         for f, (idx, img, _) in enumerate(frames):

@@ -163,13 +163,14 @@ def test_inferencer_streams_frame_results(clip, dets):
 
 def test_detector_path_and_frame_folder(shared_data, tmp_path):
     """A detector config (random weights) on the folder of the clip's jpg frames: runs, one
-    image per frame; boxes are whatever the random detector gives (at most max_people)."""
+    image per frame, the detector and the pose model alternating batch by batch (each in its
+    registry scope); boxes are whatever the random detector gives (at most max_people)."""
     tool = _tool()
     folder = osp.join(shared_data, 'posetrack18', 'videos', NAME)
     out = tmp_path / 'det'
     assert tool.main([folder, '--config', TINY, '--det-config', TINY_DET, '--out-dir', str(out),
                       '--det-score-thr', '0.0', '--max-people', '3', '--max-frames', '2',
-                      '--quiet', '--no-render']) == 0
+                      '--batch-size', '1', '--quiet', '--no-render']) == 0
     data = json.load(open(out / f'{NAME}.json'))
     assert [im['file_name'] for im in data['images']] == [f'{NAME}/000000.jpg',
                                                          f'{NAME}/000001.jpg']
