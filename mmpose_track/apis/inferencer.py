@@ -403,9 +403,11 @@ class PoseTrackInferencer:
         return out
 
     def _suppress(self, people: Dict[str, Any]) -> Dict[str, Any]:
-        """Per-frame suppression (``nms``); per-frame arrays of the model that index people
-        (``pred_pairwise``) stay only while nobody was suppressed in this frame and the
-        previous one (they index the model's people; callables always pass)."""
+        """Per-frame suppression (``nms``); the model's per-frame arrays that index people
+        (``pred_pairwise``) are restricted to the people kept in the frames they index, as in
+        the test loops (:func:`~mmpose_track.tracking.video_stream.select_pairwise_features`)."""
+        from mmpose_track.tracking._utils import is_tensor
+        from mmpose_track.tracking.video_stream import select_pairwise_features
         pairwise = people.pop('_pairwise', {})
         n = len(people['keypoints'])
         keep = None
@@ -416,20 +418,14 @@ class PoseTrackInferencer:
                 people['bbox_scores'], steps=self.nms), np.int64))
             if len(keep) == n:
                 keep = None
-        dropped = keep is not None
-        aligned = not (dropped or self._dropped_prev)
-        self._dropped_prev = dropped
         if keep is not None:
-            from mmpose_track.tracking._utils import is_tensor
             people = {k: v[_index_like(keep, v)] if is_tensor(v) else v[keep]
                       for k, v in people.items()}
-        for key, val in pairwise.items():
-            if callable(val) or aligned:
-                people.setdefault('_pairwise', {})[key] = val
-            else:
-                self._warn_once(f'pairwise_{key}', f'pred_pairwise[{key!r}] left out in frames '
-                                'after a suppression (it indexes the model\'s people); warned '
-                                'once')
+        if pairwise:
+            people['_pairwise'] = select_pairwise_features(
+                pairwise, tuple(pairwise), getattr(self.tracker, 'pairwise_axes', None) or {},
+                self._keep_prev, keep)
+        self._keep_prev = keep
         return people
 
     # ------------------------------------------------------------------ streaming
@@ -455,7 +451,7 @@ class PoseTrackInferencer:
         source = open_frames(inputs, max_frames=max_frames)
         self.source_info = source.info
         self._video_id = source.info.name
-        self._dropped_prev = False
+        self._keep_prev = None  # the people the suppression kept in the previous frame
         self.tracker.reset()
         self.remap: Dict[int, int] = {}
         self.timings = {k: 0.0 for k in _STAGES}

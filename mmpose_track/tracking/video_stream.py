@@ -56,6 +56,52 @@ def remap_track_ids(track_ids: np.ndarray, remap: Dict[int, int]) -> np.ndarray:
     return np.where(old[pos] == ids, new[pos], ids)
 
 
+def select_pairwise_features(pairwise: dict, keys: Sequence[str], axes_of: dict,
+                             keep_prev: Optional[np.ndarray],
+                             keep_cur: Optional[np.ndarray]) -> dict:
+    """A frame's per-frame model outputs (``pred_pairwise``) for the tracker, each array's axes
+    restricted to the people the suppression kept in the frame they index.
+
+    Args:
+        pairwise: ``{name: array | tensor | callable}`` as the model predicted them (arrays
+            index the model's people).
+        keys: the names the tracker reads (its ``feature_keys``); others are left out.
+        axes_of: the tracker's ``pairwise_axes``: ``{name: ('prev' | 'cur', ...)}``, the frame
+            each leading axis indexes (default: axis 0, the previous frame).
+        keep_prev, keep_cur: the people kept in the previous / current frame (indices into the
+            model's people), None when all were kept.
+
+    Returns:
+        ``{name: value}``; callables unchanged.
+
+    Raises:
+        ValueError: an array has fewer entries on an axis than the frame it indexes had people.
+    """
+    keeps = dict(prev=keep_prev, cur=keep_cur)
+    out = {}
+    for key in keys:
+        if key not in pairwise or pairwise[key] is None:
+            continue
+        val = pairwise[key]
+        if not callable(val):
+            for axis, which in enumerate(axes_of.get(key, ('prev', ))):
+                keep = keeps[which]
+                if keep is None:
+                    continue
+                if val.shape[axis] < int(keep.max(initial=-1)) + 1:
+                    raise ValueError(
+                        f'pred_pairwise[{key!r}] has {val.shape[axis]} entries on axis '
+                        f'{axis} but the {which} frame had more people; it must index '
+                        f'that frame\'s predicted people')
+                idx = keep
+                if is_tensor(val):
+                    import torch
+                    idx = torch.as_tensor(idx, device=val.device)
+                val = val[(slice(None), ) * axis + (idx, )]
+        out[key] = val
+    return out
+
+
 class VideoTrackingStream:
     """Turns a stream of per-person or per-frame predictions into tracked frames, video by video.
 
@@ -305,34 +351,12 @@ class VideoTrackingStream:
         return pred[keep]
 
     def _pairwise_features(self, frame) -> dict:
-        """The tracker's per-frame features from ``frame.pred_pairwise``, each axis declared in
-        the tracker's ``pairwise_axes`` (default: axis 0 = previous frame) restricted to the
-        people the suppression kept in that frame."""
-        pairwise = frame.get('pred_pairwise', None) or {}
-        axes_of = getattr(self.tracker, 'pairwise_axes', None) or {}
-        keeps = dict(prev=self._keep_prev, cur=self._keep_cur)
-        out = {}
-        for key in self.feature_keys:
-            if key not in pairwise or pairwise[key] is None:
-                continue
-            val = pairwise[key]
-            if not callable(val):
-                for axis, which in enumerate(axes_of.get(key, ('prev', ))):
-                    keep = keeps[which]
-                    if keep is None:
-                        continue
-                    if val.shape[axis] < int(keep.max(initial=-1)) + 1:
-                        raise ValueError(
-                            f'pred_pairwise[{key!r}] has {val.shape[axis]} entries on axis '
-                            f'{axis} but the {which} frame had more people; it must index '
-                            f'that frame\'s predicted people')
-                    idx = keep
-                    if is_tensor(val):
-                        import torch
-                        idx = torch.as_tensor(idx, device=val.device)
-                    val = val[(slice(None), ) * axis + (idx, )]
-            out[key] = val
-        return out
+        """The tracker's per-frame features from ``frame.pred_pairwise``, restricted to the
+        people the suppression kept (:func:`select_pairwise_features`)."""
+        return select_pairwise_features(frame.get('pred_pairwise', None) or {},
+                                        self.feature_keys,
+                                        getattr(self.tracker, 'pairwise_axes', None) or {},
+                                        self._keep_prev, self._keep_cur)
 
     def _frame_num_keypoints(self, frame) -> Optional[int]:
         k = frame.metainfo.get('num_keypoints', self.num_keypoints)

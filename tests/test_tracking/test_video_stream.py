@@ -177,3 +177,21 @@ def test_only_the_features_the_tracker_declares_reach_it():
     stream.push([s])
     stream.flush()
     assert spy.features == [['embeddings']]
+
+
+def test_select_pairwise_features_restricts_each_axis_to_the_kept_people():
+    """An array over (previous people, current people) keeps the rows of the people kept in the
+    previous frame and the columns of those kept now; callables and unread keys pass / drop;
+    an array shorter than the frame it indexes is an error."""
+    from mmpose_track.tracking.video_stream import select_pairwise_features
+    a = np.arange(12).reshape(4, 3)
+    fn = len
+    out = select_pairwise_features(dict(a=a, f=fn, other=a), ('a', 'f'), dict(a=('prev', 'cur')),
+                                   np.array([0, 2]), np.array([1, 2]))
+    assert set(out) == {'a', 'f'} and out['f'] is fn
+    np.testing.assert_array_equal(out['a'], [[1, 2], [7, 8]])
+    # default axes: axis 0 indexes the previous frame; None keeps everyone
+    out = select_pairwise_features(dict(a=a), ('a', ), {}, np.array([3]), None)
+    np.testing.assert_array_equal(out['a'], a[[3]])
+    with pytest.raises(ValueError, match='the prev frame had more people'):
+        select_pairwise_features(dict(a=a), ('a', ), {}, np.array([5]), None)
