@@ -37,6 +37,7 @@ _EXPORTS = {
     'keypoint_matching_similarity': 'similarity',
     # assignment, suppression, offline steps
     'hungarian_assignment': 'assignment', 'greedy_assignment': 'assignment',
+    'sparse_hungarian_assignment': 'assignment',
     'nms_from_matrix': 'suppression', 'oks_nms': 'suppression', 'iou_nms': 'suppression',
     'pose_nms': 'suppression', 'pose_nms_matrix': 'suppression',
     'greedy_box_generation': 'suppression', 'person_scores': 'suppression',

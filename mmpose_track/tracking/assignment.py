@@ -10,7 +10,7 @@ from typing import Tuple
 import numpy as np
 from ._utils import to_numpy
 
-__all__ = ['hungarian_assignment', 'greedy_assignment']
+__all__ = ['hungarian_assignment', 'sparse_hungarian_assignment', 'greedy_assignment']
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _LSA = []  # scipy.optimize.linear_sum_assignment, once imported
@@ -43,6 +43,56 @@ def hungarian_assignment(similarity, thr: float = 0.0) -> Tuple[np.ndarray, np.n
     rows, cols = _linear_sum_assignment()(gain, maximize=True)
     keep = gain[rows, cols] > 0
     return rows[keep].astype(np.int64, copy=False), cols[keep].astype(np.int64, copy=False)
+
+
+def sparse_hungarian_assignment(rows, cols, similarity, num_rows: int, num_cols: int,
+                                thr: float = 0.0,
+                                dense_below: int = 10000) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`hungarian_assignment` of a sparse similarity: only the listed entries exist.
+
+    The same maximum-weight matching over the pairs ``> thr``, for problems where most pairs
+    are impossible (offline stitching in a crowd: a tracklet can only continue one that ended
+    nearby, shortly before). Solved by ``scipy.sparse.csgraph.min_weight_full_bipartite_matching``
+    (LAPJVsp) on the usual extension to a full matching: rows ``R ∪ C'``, columns ``C ∪ R'``,
+    a listed pair ``(i, j)`` costs ``2 − (w_ij − thr)``, leaving ``i`` or ``j`` unmatched
+    (``(i, i')``, ``(j', j)``) costs 1, and ``(j', i')`` (present for every listed pair) 0, so
+    a full matching costs ``|R| + |C| − Σ (w − thr)`` over the matched pairs. Problems with
+    fewer than ``dense_below`` cells use the dense solver (faster when small).
+
+    Args:
+        rows, cols: ``(E,)`` the listed pairs (distinct).
+        similarity: ``(E,)`` their similarities; NaN or ``<= thr`` are never matched.
+        num_rows, num_cols: the matrix size.
+        thr: see :func:`hungarian_assignment`.
+        dense_below: see above.
+
+    Returns:
+        ``(rows, cols)`` int64 of the matched pairs, rows ascending.
+    """
+    rows = np.asarray(rows, np.int64).reshape(-1)
+    cols = np.asarray(cols, np.int64).reshape(-1)
+    gain = np.asarray(similarity, np.float64).reshape(-1) - thr
+    ok = gain > 0  # also drops NaN
+    rows, cols, gain = rows[ok], cols[ok], gain[ok]
+    if len(rows) == 0:
+        return _EMPTY, _EMPTY
+    if num_rows * num_cols < dense_below:
+        dense = np.full((num_rows, num_cols), np.nan)
+        dense[rows, cols] = gain + thr
+        return hungarian_assignment(dense, thr)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+    n_r, n_c, e = num_rows, num_cols, len(rows)
+    r_all = np.concatenate([rows, np.arange(n_r), n_r + np.arange(n_c), n_r + cols])
+    c_all = np.concatenate([cols, n_c + np.arange(n_r), np.arange(n_c), n_c + rows])
+    # explicit zeros would be dropped from the sparse structure: the free edges cost ~0
+    cost = np.concatenate([2.0 - gain, np.ones(n_r + n_c), np.full(e, 1e-12)])
+    graph = coo_matrix((cost, (r_all, c_all)), shape=(n_r + n_c, n_c + n_r)).tocsr()
+    match_r, match_c = min_weight_full_bipartite_matching(graph)
+    real = (match_r < n_r) & (match_c < n_c)
+    out_r, out_c = match_r[real].astype(np.int64), match_c[real].astype(np.int64)
+    order = np.argsort(out_r, kind='stable')
+    return out_r[order], out_c[order]
 
 
 def greedy_assignment(similarity, thr: float = 0.0,

@@ -42,7 +42,10 @@ def valid_joints(keypoints, score_thr: Optional[float] = None):
     """``(N, K)`` bool: finite coordinates and (when ``score_thr`` is given) ``score > thr``."""
     xy, scores = split_keypoints(keypoints)
     xp = xp_of(keypoints)
-    valid = xp.isfinite(xy).all(-1)
+    if is_tensor(xy):
+        valid = xp.isfinite(xy).all(-1)
+    else:  # per coordinate: numpy reduces an axis of 2 slowly
+        valid = np.isfinite(xy[..., 0]) & np.isfinite(xy[..., 1])
     if score_thr is not None:
         valid = valid & (scores > score_thr)
     return valid
@@ -57,23 +60,23 @@ def bboxes_from_keypoints(keypoints, score_thr: Optional[float] = 0.0):
     """
     xy, _ = split_keypoints(keypoints)
     xp = xp_of(keypoints)
-    finite = xp.isfinite(xy).all(-1)
+    finite = valid_joints(keypoints, None)
     valid = valid_joints(keypoints, score_thr) if score_thr is not None else finite
     none_valid = ~valid.any(-1)
     valid = xp.where(none_valid[:, None], finite, valid)
     has_any = valid.any(-1)
-    m = valid[..., None]
     inf = float('inf')
     if is_tensor(xy):
+        m = valid[..., None]
         lo = xp.where(m, xy, xp.full_like(xy, inf)).amin(1)
         hi = xp.where(m, xy, xp.full_like(xy, -inf)).amax(1)
         boxes = xp.cat([lo, hi], -1)
         return xp.where(has_any[:, None], boxes, xp.zeros_like(boxes))
     if xy.shape[1] == 0:
         return np.zeros((xy.shape[0], 4))
-    lo = np.where(m, xy, inf).min(1)
-    hi = np.where(m, xy, -inf).max(1)
-    boxes = np.concatenate([lo, hi], -1)
+    x, y = xy[..., 0], xy[..., 1]
+    boxes = np.stack([np.where(valid, x, inf).min(1), np.where(valid, y, inf).min(1),
+                      np.where(valid, x, -inf).max(1), np.where(valid, y, -inf).max(1)], -1)
     return np.where(has_any[:, None], boxes, 0.0)
 
 

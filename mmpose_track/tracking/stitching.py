@@ -33,7 +33,7 @@ from typing import Dict, NamedTuple, Optional, Tuple
 import numpy as np
 
 from ._utils import is_tensor, to_numpy
-from .assignment import hungarian_assignment
+from .assignment import sparse_hungarian_assignment
 from .similarity import _mean_terms, embedding_distance, keypoint_areas, keypoint_oks_terms, \
     oks_inv_two_var
 
@@ -134,19 +134,24 @@ def _window_velocity(grp: np.ndarray, slot: np.ndarray, dt: np.ndarray, xy: np.n
                      observed: np.ndarray, num_tracks: int, window: int) -> np.ndarray:
     """Least-squares slope of each joint's ``x, y`` against time over a window, ``(T, K, 2)``.
 
-    ``grp, slot`` place each selected observation at ``[track, slot < window]``; ``dt`` is its
-    frame relative to the track's end. Joints with fewer than two observed frames take the mean
-    velocity of the track's other joints (0 when none has one).
+    ``grp`` gives each selected observation's track: sorted, every track present (each track's
+    observations are one contiguous run, summed with ``np.add.reduceat``); ``slot`` (its place
+    in the window, ``< window``) is not needed by the sums; ``dt`` is its frame relative to the
+    track's end. Joints with fewer than two observed frames take the mean velocity of the
+    track's other joints (0 when none has one).
     """
-    K = xy.shape[1]
-    w = np.zeros((num_tracks, window, K))
-    w[grp, slot] = observed
-    x = np.zeros((num_tracks, window, K, 2))
-    x[grp, slot] = np.where(observed[..., None], xy, 0.0)
-    t = np.zeros((num_tracks, window, 1))
-    t[grp, slot, 0] = dt
-    s, st, stt = w.sum(1), (w * t).sum(1), (w * t * t).sum(1)  # (T, K)
-    sx, stx = x.sum(1), (x * t[..., None]).sum(1)  # (T, K, 2)
+    starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+    if len(starts) != num_tracks:
+        raise ValueError('every track needs an observation in its window')
+    w = observed.astype(np.float64)  # (n, K)
+    t = np.asarray(dt, np.float64)[:, None]
+    wt = w * t
+    x = np.where(observed[..., None], xy, 0.0)  # (n, K, 2)
+    s = np.add.reduceat(w, starts)
+    st = np.add.reduceat(wt, starts)
+    stt = np.add.reduceat(wt * t, starts)
+    sx = np.add.reduceat(x, starts)
+    stx = np.add.reduceat(x * t[..., None], starts)
     den = s * stt - st * st  # = s · Σ w (t − t̄)²: >= 1 with two distinct integer frames
     ok = den > 0.5
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -289,9 +294,10 @@ def _stitch_bound(ends: np.ndarray, T: int, vl: np.ndarray, vf: np.ndarray,
                   jj: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """Upper bound of the OKS of each pair ``(ii, jj)`` in either direction (see
     :func:`stitch_score_matrix`, ``min_score``), ``(P,)``."""
-    xy = ends[..., :2]
+    x, y = ends[..., 0], ends[..., 1]  # per coordinate: reductions over an axis of 2 are slow
     with np.errstate(invalid='ignore'):
-        box = np.concatenate([np.fmin.reduce(xy, axis=1), np.fmax.reduce(xy, axis=1)], 1)
+        box = np.stack([np.fmin.reduce(x, axis=1), np.fmin.reduce(y, axis=1),
+                        np.fmax.reduce(x, axis=1), np.fmax.reduce(y, axis=1)], 1)
     box = np.where(np.isfinite(box), box, np.nan)  # no finite joint: the pair is NaN anyway
     last_box, first_box = box[:T][ii], box[T:][jj]
 
@@ -497,9 +503,8 @@ def stitch_tracklets(track_ids,
         ii, jj, score = ii[ok], jj[ok], score[ok]
         r_any, r_pos = np.unique(ii, return_inverse=True)
         c_any, c_pos = np.unique(jj, return_inverse=True)
-        sub = np.full((len(r_any), len(c_any)), np.nan)
-        sub[r_pos, c_pos] = score
-        rows, cols = hungarian_assignment(sub, sim_thr)
+        rows, cols = sparse_hungarian_assignment(r_pos, c_pos, score, len(r_any), len(c_any),
+                                                 sim_thr)
         root[c_any[cols]] = r_any[rows]  # predecessor
         while True:  # pointer jumping: chains of length L resolve in log2(L) steps
             nxt = root[root]
