@@ -75,9 +75,8 @@ def main(argv=None) -> int:
             max_people=args.max_people)
     except user_errors as e:
         return _fail(e)
-    source = int(args.input) if args.input.isdigit() else args.input
-    try:
-        summary = inferencer.track_video(source, args.out_dir, render=not args.no_render,
+    try:  # a digit string that is not a path is a camera index (open_frames decides)
+        summary = inferencer.track_video(args.input, args.out_dir, render=not args.no_render,
                                          max_frames=args.max_frames, progress=not args.quiet,
                                          name=args.name)
     except KeyboardInterrupt:

@@ -211,7 +211,7 @@ def test_200_boxes_in_a_frame_keep_the_best(clip, tmp_path):
 
 @pytest.mark.parametrize('case', ['missing', 'not_video', 'zero_length', 'truncated',
                                   'empty_folder', 'mixed_sizes', 'no_boxes_source',
-                                  'bad_config', 'clip_model'])
+                                  'bad_config', 'clip_model', 'camera'])
 def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
     tool = _tool()
     inp, extra = str(tmp_path / 'nope.mp4'), ['--dets', dets]
@@ -247,6 +247,8 @@ def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
     cfg = str(tmp_path / 'none.py') if case == 'bad_config' else TINY
     if case == 'bad_config':
         words = 'pose config not found'
+    if case == 'camera':  # a digit string that is no path: a camera index
+        inp, words = '99', 'cannot open camera 99'
     if case == 'clip_model':
         inp, cfg = clip, osp.join(REPO, 'configs', 'clip_tracking', 'tiny',
                                   'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
