@@ -556,19 +556,21 @@ class PoseTrackInferencer:
         from mmpose_track.apis.video_io import VideoWriter
         os.makedirs(out_dir, exist_ok=True)
         writer_json = PoseTrackVideoWriter(self.categories)
+        # a tracker with an offline step renames ids at the end: then the mp4 is drawn in a
+        # second pass over the input with the final ids (not possible for a camera)
+        offline = self.has_offline_step and not _is_camera(inputs)
         mp4 = None
         start = time.perf_counter()
         complete, interrupted = False, None
         bar = None
         try:
-            results = self(inputs, return_vis=render, max_frames=max_frames)
+            results = self(inputs, return_vis=render and not offline, max_frames=max_frames)
             for res in results:
                 if bar is None:
                     info = self.source_info
                     name = name or info.name
-                    if render:
-                        fps = info.fps if info.fps and info.fps > 0 else 25.0
-                        mp4 = VideoWriter(osp.join(out_dir, f'{name}.mp4'), fps)
+                    if render and not offline:
+                        mp4 = VideoWriter(osp.join(out_dir, f'{name}.mp4'), _fps(info))
                     bar = _Progress(info.num_frames if max_frames is None else
                                     min(max_frames, info.num_frames or max_frames),
                                     enabled=progress)
@@ -586,16 +588,28 @@ class PoseTrackInferencer:
                 mp4.close()
             if bar is not None:
                 bar.close()
-        name = name or getattr(getattr(self, 'source_info', None), 'name', 'video')
-        seconds = time.perf_counter() - start
+        info = getattr(self, 'source_info', None)
+        name = name or getattr(info, 'name', 'video')
         n = writer_json.num_frames
-        files = writer_json.write(out_dir, name, self.remap, complete=complete,
+        gap_fill = None
+        if getattr(self.tracker, 'interpolate', None) is not None and n:
+            applied = {t: v for t, v in self.remap.items() if v >= 0}
+            gap_fill = self.tracker.gap_fill(applied)
+        final = writer_json.finalize(self.remap, gap_fill)
+        files = writer_json.write(out_dir, name, final, complete=complete,
                                   truncated=getattr(self, 'truncated', False),
-                                  fps=getattr(getattr(self, 'source_info', None), 'fps', None))
+                                  fps=getattr(info, 'fps', None))
+        if render and offline and n and interrupted is None:
+            try:
+                mp4 = self._render_pass(inputs, osp.join(out_dir, f'{name}.mp4'), final,
+                                        _fps(info), n)
+            except KeyboardInterrupt as e:
+                interrupted = e
         if mp4 is not None and mp4.frames_written:
             files.append(osp.join(out_dir, f'{name}.mp4'))
-        summary = dict(name=name, frames=n, people=writer_json.num_people,
-                       tracks=writer_json.num_tracks, seconds=seconds,
+        seconds = time.perf_counter() - start
+        summary = dict(name=name, frames=n, people=writer_json.written_people,
+                       tracks=writer_json.written_tracks, seconds=seconds,
                        fps=n / seconds if seconds > 0 else 0.0,
                        ms_per_frame={k: 1e3 * v / max(n, 1) for k, v in self.timings.items()},
                        complete=complete, truncated=getattr(self, 'truncated', False),
@@ -604,6 +618,48 @@ class PoseTrackInferencer:
             self.last_summary = summary
             raise interrupted
         return summary
+
+    @property
+    def has_offline_step(self) -> bool:
+        """Whether the tracker changes ids or adds people after the video (stitching, gap
+        filling, dropping short tracks)."""
+        t = self.tracker
+        return (getattr(t, 'stitch', None) is not None or
+                getattr(t, 'interpolate', None) is not None or
+                int(getattr(t, 'min_track_length', 1) or 1) > 1)
+
+    def _render_pass(self, inputs, path: str, final: List[list], fps: float, n: int):
+        """Draw the final people (:meth:`PoseTrackVideoWriter.finalize`) on a second read of
+        the first ``n`` frames of the input; returns the closed writer."""
+        from mmpose_track.apis.video_io import VideoWriter, open_frames
+        vis = self._visualizer()
+        k = len(self.keypoint_names)
+        mp4 = VideoWriter(path, fps)
+        try:
+            with open_frames(inputs, max_frames=n) as source:
+                for (_, img, _), people in zip(source, final):
+                    t0 = time.perf_counter()
+                    arr = dict(
+                        keypoints=np.array([p['keypoints'] for p, _ in people]).reshape(-1, k, 2),
+                        keypoint_scores=np.array([p['scores'] for p, _ in people]).reshape(-1, k),
+                        bboxes=np.array([p['bbox'] for p, _ in people],
+                                        np.float64).reshape(-1, 4))
+                    ids = np.array([t for _, t in people], np.int64)
+                    mp4.write(self._draw(vis, img, arr, ids))
+                    self.timings['render'] += time.perf_counter() - t0
+        finally:
+            mp4.close()
+        return mp4
+
+
+def _is_camera(inputs) -> bool:
+    return isinstance(inputs, int) or (isinstance(inputs, str) and inputs.isdigit() and
+                                       not osp.exists(inputs))
+
+
+def _fps(info) -> float:
+    fps = getattr(info, 'fps', None)
+    return float(fps) if fps and fps > 0 else 25.0
 
 
 class PoseTrackVideoWriter:
@@ -641,14 +697,15 @@ class PoseTrackVideoWriter:
                                           keypoints=np.asarray(p['keypoints'], np.float64),
                                           scores=np.asarray(p['keypoint_scores'], np.float64))))
 
-    def write(self, out_dir: str, name: str, remap: Optional[Dict[int, int]] = None,
-              complete: bool = True, truncated: bool = False,
-              fps: Optional[float] = None) -> List[str]:
-        """Write ``<name>.json`` (PoseTrack18) and ``<name>_tracks.json``; returns their paths.
+    def finalize(self, remap: Optional[Dict[int, int]] = None, gap_fill=None) -> List[list]:
+        """The people of each frame with their final ids, ``[[(person, id), ...], ...]``.
 
-        ``remap`` (the tracker's offline step) renames ids; people mapped to ``-1`` are left
-        out. Track ids are renumbered ``0, 1, ...`` by first appearance
-        (:func:`~mmpose_track.apis.tracking.compact_ids`), as ``tools/track.py`` does.
+        ``remap`` (the tracker's offline step, ``finalize()``) renames ids; people mapped to
+        ``-1`` are left out. ``gap_fill`` (``(frame_idx, track_id, keypoints (L, K, 3))`` of
+        the tracker's ``gap_fill(remap)``) adds the people of the frames a track missed,
+        marked ``interpolated``. Track ids are then renumbered ``0, 1, ...`` by first
+        appearance (:func:`~mmpose_track.apis.tracking.compact_ids`), as ``tools/track.py``
+        does.
         """
         from mmpose_track.apis.tracking import compact_ids
         from mmpose_track.tracking import remap_track_ids
@@ -662,28 +719,49 @@ class PoseTrackVideoWriter:
                       np.asarray(r, np.int64) for r in raw]
         kept = [[(p, t) for p, t in zip(m, ids.tolist()) if t >= 0]
                 for m, ids in zip(members, frames_ids)]
+        if gap_fill is not None and len(gap_fill[0]):
+            from mmpose_track.tracking import bboxes_from_keypoints
+            pos_of = {int(img['frame_idx']): i for i, img in enumerate(self.images)}
+            fill_f, fill_t, fill_k = gap_fill
+            boxes = bboxes_from_keypoints(np.asarray(fill_k, np.float64))
+            for f, t, k, b in zip(np.asarray(fill_f).tolist(), np.asarray(fill_t).tolist(),
+                                  np.asarray(fill_k, np.float64), boxes):
+                if int(f) in pos_of and t >= 0:
+                    kept[pos_of[int(f)]].append((dict(
+                        track_id=int(t), bbox=b.tolist(), bbox_score=0.0,
+                        keypoints=k[:, :2], scores=k[:, 2], interpolated=True), int(t)))
         new_ids, _ = compact_ids([np.asarray([t for _, t in k], np.int64) for k in kept])
+        return [[(p, int(t)) for (p, _), t in zip(k, ids.tolist())]
+                for k, ids in zip(kept, new_ids)]
+
+    def write(self, out_dir: str, name: str, final: List[list], complete: bool = True,
+              truncated: bool = False, fps: Optional[float] = None) -> List[str]:
+        """Write ``<name>.json`` (PoseTrack18) and ``<name>_tracks.json`` of the people
+        :meth:`finalize` gave; returns their paths."""
         vid = 1
         images, anns, tracks = [], [], {}
         ann_id = 0
-        for pos, (img, k, ids) in enumerate(zip(self.images, kept, new_ids)):
+        for img, people in zip(self.images, final):
             frame = int(img['frame_idx'])
             img_id = 10_000_000_000 + vid * 10000 + min(frame, 9999)
             images.append(dict(id=img_id, frame_id=img_id, vid_id=f'{vid:06d}',
                                file_name=img['file_name'], nframes=len(self.images),
                                frame_idx=frame, width=img['width'], height=img['height'],
                                is_labeled=True, has_no_densepose=True))
-            for (p, _), t in zip(k, ids.tolist()):
+            for p, t in people:
                 x1, y1, x2, y2 = (float(v) for v in p['bbox'])
                 kp = np.concatenate([p['keypoints'], p['scores'][:, None]], 1)
                 kp = np.where(np.isfinite(kp), kp, 0.0)
                 ann_id += 1
                 xy = [[round(float(x), 3), round(float(y), 3)] for x, y in kp[:, :2]]
                 sc = [round(float(v), 5) for v in kp[:, 2]]
-                anns.append(dict(id=ann_id, image_id=img_id, category_id=1, track_id=int(t),
-                                 bbox=[x1, y1, x2 - x1, y2 - y1], score=float(p['bbox_score']),
-                                 keypoints=[v for (x, y), c in zip(xy, sc) for v in (x, y, c)],
-                                 scores=sc))
+                ann = dict(id=ann_id, image_id=img_id, category_id=1, track_id=int(t),
+                           bbox=[x1, y1, x2 - x1, y2 - y1], score=float(p['bbox_score']),
+                           keypoints=[v for (x, y), c in zip(xy, sc) for v in (x, y, c)],
+                           scores=sc)
+                if p.get('interpolated'):
+                    ann['interpolated'] = True
+                anns.append(ann)
                 tr = tracks.setdefault(str(int(t)), dict(frames=[], image_ids=[], bboxes=[],
                                                           keypoints=[], scores=[]))
                 tr['frames'].append(frame)
@@ -691,6 +769,8 @@ class PoseTrackVideoWriter:
                 tr['bboxes'].append([x1, y1, x2 - x1, y2 - y1])
                 tr['keypoints'].append(xy)
                 tr['scores'].append(sc)
+        self.written_tracks = len(tracks)
+        self.written_people = len(anns)
         info = dict(complete=bool(complete), truncated=bool(truncated), frames=len(images),
                     fps=fps, generator='mmpose_track tools/track_video.py')
         paths = [osp.join(out_dir, f'{name}.json'), osp.join(out_dir, f'{name}_tracks.json')]

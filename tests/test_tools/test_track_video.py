@@ -349,3 +349,45 @@ def test_our_video_models_get_their_trackers_inputs(clip, dets, cfg, kind, monke
     else:
         assert all(s == {'keypoint_features', 'keypoint_similarity',
                          'keypoint_pair_similarity'} for s in seen), seen
+
+
+def test_offline_tracker_final_ids_and_gap_fill_in_json_and_mp4(clip, tmp_path):
+    """A tracker with an offline step (gap filling): person B is not detected in frame 2.
+    The JSON carries B's interpolated pose in frame 2 (marked, joints halfway between its
+    frames 1 and 3 ones), with B's id, so both people keep one id over all 5 frames; the mp4 is
+    drawn in a second pass with those final people (5 frames). (The default tracker keeps B's
+    lost track and re-activates it; random weights give joints of any score, so the two-stage
+    and stitching rows, which read the scores, are not the ones to test here.)"""
+    out = []
+    for f in range(5):
+        out.append(dict(image_id=f, bbox=[500 + 3 * f, 200, 180, 420], score=0.95))
+        if f != 2:
+            out.append(dict(image_id=f, bbox=[900 - 2 * f, 250, 160, 380], score=0.9))
+    dets = tmp_path / 'gap.json'
+    dets.write_text(json.dumps(out))
+    tool = _tool()
+    tracker = tmp_path / 'interp.py'
+    tracker.write_text(f"_base_ = ['{REPO}/configs/trackers/oks_kalman_cmc.py']\n"
+                       "tracker = dict(interpolate=dict(max_gap=5, score_factor=0.5))\n")
+    res_dir = tmp_path / 'off'
+    import torch
+    torch.manual_seed(0)  # random weights: a fixed draw
+    assert tool.main([clip, '--config', TINY, '--dets', str(dets), '--tracker', str(tracker),
+                      '--out-dir', str(res_dir), '--quiet']) == 0
+    data, tracks = _check_outputs(str(res_dir), clip)
+    frame_of = {im['id']: im['frame_idx'] for im in data['images']}
+    fill = [a for a in data['annotations'] if a.get('interpolated')]
+    assert [frame_of[a['image_id']] for a in fill] == [2]
+    b_id = fill[0]['track_id']
+    b = {frame_of[a['image_id']]: np.asarray(a['keypoints']).reshape(17, 3)
+         for a in data['annotations'] if a['track_id'] == b_id}
+    assert sorted(b) == [0, 1, 2, 3, 4]
+    # the rule of interpolate_track_gaps: joints scored > 0 at both ends are interpolated
+    # (score halved: min of the ends x 0.5), the others are left empty
+    both = (b[1][:, 2] > 0) & (b[3][:, 2] > 0)
+    assert both.any()
+    np.testing.assert_allclose(b[2][both, :2], (b[1][both, :2] + b[3][both, :2]) / 2, atol=2e-3)
+    np.testing.assert_allclose(b[2][both, 2], np.minimum(b[1][both, 2], b[3][both, 2]) / 2,
+                               atol=2e-5)
+    assert (b[2][~both] == 0).all()
+    assert sorted(len(t['frames']) for t in tracks.values()) == [5, 5]
