@@ -60,6 +60,13 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--batch-size', type=int, default=4)
     p.add_argument('--threads', type=int, help='torch threads (default: torch\'s)')
+    p.add_argument('--checkpoint', help='pose checkpoint (default: random weights)')
+    p.add_argument('--det-checkpoint', help='detector checkpoint (default: random weights)')
+    p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA)')
+    p.add_argument('--sources', nargs='+', default=['file', 'detector'],
+                   choices=['file', 'detector'])
+    p.add_argument('--inputs', nargs='+', default=['clip', 'synthetic'],
+                   choices=['clip', 'synthetic'])
     p.add_argument('--shared-data', default=osp.join(osp.dirname(ROOT), 'shared', 'data'))
     args = p.parse_args()
     import torch
@@ -79,21 +86,24 @@ def main():
         json.dump([dict(image_id=i, bbox=b, score=0.9) for i in range(5)
                    for b in ([500 + 3 * i, 200, 180, 420], [900 - 2 * i, 250, 160, 380])], f)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, device '
-          f'{args.device}, batch {args.batch_size} frames')
+          f'{args.device}{" bf16" if args.amp else ""}, batch {args.batch_size} frames, pose '
+          f'{osp.basename(args.config)} ({"trained" if args.checkpoint else "random"} '
+          f'weights)')
     print('| input | boxes from | frames | people | fps | decode | detect | pose | track | '
           'render (ms / frame) |')
     print('|---|---|---|---|---|---|---|---|---|---|')
-    for name, video, dets in (('real clip 1280x720', clip, clip_dets),
-                              (f'synthetic {args.size[0]}x{args.size[1]}', synth, synth_dets)):
-        for source in ('file', 'detector'):
-            kw = dict(dets=dets) if source == 'file' else dict(det_config=args.det_config,
-                                                               det_score_thr=0.0,
-                                                               max_people=args.people)
+    inputs = dict(clip=('real clip 1280x720', clip, clip_dets),
+                  synthetic=(f'synthetic {args.size[0]}x{args.size[1]}', synth, synth_dets))
+    for name, video, dets in (inputs[i] for i in args.inputs):
+        for source in args.sources:
+            kw = dict(dets=dets) if source == 'file' else dict(
+                det_config=args.det_config, det_checkpoint=args.det_checkpoint,
+                det_score_thr=0.5 if args.det_checkpoint else 0.0, max_people=args.people)
             import warnings
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                inf = PoseTrackInferencer(args.config, device=args.device,
-                                          batch_size=args.batch_size, **kw)
+                inf = PoseTrackInferencer(args.config, args.checkpoint, device=args.device,
+                                          batch_size=args.batch_size, amp=args.amp, **kw)
                 list(inf(video, max_frames=2))  # warm-up
                 s = inf.track_video(video, osp.join(work, 'out', f'{name}_{source}'.replace(
                     ' ', '_')), progress=False)

@@ -42,6 +42,7 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', required=True, help='output folder')
     p.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0...')
     p.add_argument('--no-render', action='store_true', help='do not write the mp4')
+    p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA devices)')
     p.add_argument('--batch-size', type=int, default=4, help='frames per batch')
     p.add_argument('--det-score-thr', type=float, default=0.5, help='person boxes above it')
     p.add_argument('--max-people', type=int, default=100, help='boxes per frame at most')
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
             args.config, args.checkpoint, det_config=args.det_config,
             det_checkpoint=args.det_checkpoint, dets=args.dets, tracker=args.tracker,
             device=args.device, batch_size=args.batch_size, det_score_thr=args.det_score_thr,
-            max_people=args.max_people)
+            max_people=args.max_people, amp=args.amp)
     except user_errors as e:
         return _fail(e)
     try:  # a digit string that is not a path is a camera index (open_frames decides)

@@ -141,6 +141,7 @@ class PoseTrackInferencer:
             ``test_cfg.nms`` when it has one, else ``[dict(type='oks', thr=0.9)]`` for
             top-down models (MMPose's evaluation) and none for bottom-up ones.
         kpt_thr: joints scored at most this are not drawn.
+        amp: run the detector and the pose model under bf16 autocast (CUDA devices).
 
     Raises:
         FileNotFoundError: a config or checkpoint is missing.
@@ -160,7 +161,8 @@ class PoseTrackInferencer:
                  det_score_thr: float = 0.5,
                  max_people: int = 100,
                  nms=None,
-                 kpt_thr: float = 0.3):
+                 kpt_thr: float = 0.3,
+                 amp: bool = False):
         import mmpose_track  # noqa: F401  (registers our modules)
         from mmpose.apis import init_model
         for path, what in ((pose_checkpoint, 'pose checkpoint'),
@@ -195,6 +197,7 @@ class PoseTrackInferencer:
         self.det_score_thr = float(det_score_thr)
         self.max_people = int(max_people)
         self.kpt_thr = float(kpt_thr)
+        self.amp = bool(amp) and str(device).startswith('cuda')
         test_cfg = cfg.get('test_cfg') or {}
         if nms is None:
             nms = test_cfg.get('nms', None) if hasattr(test_cfg, 'get') else None
@@ -278,7 +281,7 @@ class PoseTrackInferencer:
             from mmdet.apis import inference_detector
             from mmengine.registry import DefaultScope
             # MMDet builds its test pipeline at each call, in the current scope: MMDet's
-            with DefaultScope.overwrite_default_scope('mmdet'):
+            with DefaultScope.overwrite_default_scope('mmdet'), self._autocast():
                 results = inference_detector(self.det_model, [img for _, img, _ in frames])
             for res in results:
                 pred = res.pred_instances
@@ -303,6 +306,14 @@ class PoseTrackInferencer:
             kept.append((boxes, scores))
         return kept
 
+    def _autocast(self):
+        """bf16 autocast on CUDA when ``amp``, else a no-op context."""
+        import contextlib
+        if not self.amp:
+            return contextlib.nullcontext()
+        import torch
+        return torch.autocast('cuda', dtype=torch.bfloat16)
+
     def _pose_batch(self, data_list: List[dict]):
         """The pose model's ``test_step`` on ``data_list`` (already through the test
         pipeline), in chunks; one ``PoseDataSample`` per entry."""
@@ -311,7 +322,7 @@ class PoseTrackInferencer:
         out = []
         for i in range(0, len(data_list), self.pose_batch_size):
             batch = pseudo_collate(data_list[i:i + self.pose_batch_size])
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 out.extend(self.pose_model.test_step(batch))
         return out
 
