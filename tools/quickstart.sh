@@ -7,8 +7,8 @@
 #      noisy detections mixed in, OGN 3.1.3), and the tiny person ReID model (OGN 4.2's appearance)
 #   5. `mim test` OGN on the detector's boxes with the tracking loop and PoseTrackMetric writing
 #      PoseTrack18 prediction files (WORK_DIR/preds_<variant>/), variants:
-#        nms             NMS boxes, OKS-Hungarian tracker (the configs' default)
-#        gbg             GBG boxes, OKS-Hungarian
+#        nms             NMS boxes, the configs' default tracker (OKS-Hungarian + Kalman + camera motion)
+#        gbg             GBG boxes, the same tracker
 #        oks-greedy      NMS boxes, OKS-greedy tracker (the usual baseline)
 #        iou-appearance  NMS boxes, IoU + ReID appearance (OGN's tracking, Sec. 4.2)
 #   6. tools/render_tracks.py: WORK_DIR/tracked_<video>.mp4, skeletons coloured by track id
@@ -117,7 +117,7 @@ if [ "$MAIN_JOB" = baseline ]; then
   python - "$WORK_DIR/test_metrics.json" <<'PY'
 import json, sys
 metrics = json.load(open(sys.argv[1]))
-print('\nSynthetic PoseTrack18 val, tiny top-down baseline + OKS-Hungarian tracker:')
+print('\nSynthetic PoseTrack18 val, tiny top-down baseline + the default tracker (OKS-Kalman-CMC):')
 for key in sorted(metrics):
     if key.split('/')[-1] in ('AP', 'MOTA', 'MOTP', 'HOTA', 'DetA', 'AssA'):
         print(f'  {key:24s} {metrics[key]:6.2f}')
@@ -168,7 +168,7 @@ for r in rows:
     m = json.load(open(osp.join(work, f'metrics_st-embed-{r}.json')))
     print(f'  {"ST-Embed":12s} {names[r]:26s} ' + row(m))
 # the other methods' rows, when the pipeline job ran in the same WORK_DIR
-other = {'nms': 'NMS / OKS-Hungarian', 'gbg': 'GBG / OKS-Hungarian',
+other = {'nms': 'NMS / OKS-Kalman-CMC', 'gbg': 'GBG / OKS-Kalman-CMC',
          'oks-greedy': 'NMS / OKS-greedy', 'iou-appearance': 'NMS / IoU + appearance'}
 found = [v for v in other if osp.exists(osp.join(work, f'metrics_{v}.json'))]
 for v in found:
@@ -415,7 +415,7 @@ python - "$WORK_ABS" "$OGN_CFG" "$TIMES" "$((SECONDS - t_start))" "${VARIANTS[@]
 import json, os.path as osp, sys
 work, cfg, times, total, variants = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 print(f'\nSynthetic PoseTrack18 val: tiny detector -> {osp.basename(cfg)[:-3]} -> tracker')
-names = {'nms': ('NMS', 'OKS-Hungarian'), 'gbg': ('GBG', 'OKS-Hungarian'),
+names = {'nms': ('NMS', 'OKS-Kalman-CMC'), 'gbg': ('GBG', 'OKS-Kalman-CMC'),
          'oks-greedy': ('NMS', 'OKS-greedy'), 'iou-appearance': ('NMS', 'IoU + appearance')}
 print(f'  {"boxes":6s} {"tracker":17s} {"AP":>6s} {"MOTA":>6s} {"MOTP":>6s} {"HOTA":>6s}')
 for v in variants:
