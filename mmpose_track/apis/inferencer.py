@@ -192,6 +192,9 @@ class PoseTrackInferencer:
             else:
                 raise ValueError('a top-down pose model needs person boxes: give a detector '
                                  '(--det-config, --det-checkpoint) or a detections file (--dets)')
+        elif det_config is not None or dets is not None:
+            warnings.warn('a bottom-up pose model finds the people itself: the person detector '
+                          '/ detections file is not used', stacklevel=2)
         self.batch_size = int(batch_size)
         self.pose_batch_size = int(pose_batch_size)
         self.det_score_thr = float(det_score_thr)
@@ -247,10 +250,9 @@ class PoseTrackInferencer:
             self.converter = KeypointConverter(num_keypoints=17, mapping=COCO_TO_POSETRACK18)
             self.layout = 'posetrack18'
         if self.layout == 'posetrack18':
-            import mmpose
-            path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets',
-                            'posetrack18.py')
-            self.out_meta = parse_pose_metainfo(dict(from_file=path))
+            from mmpose_track.datasets.datasets.posetrack18_frame_dataset import \
+                POSETRACK18_METAINFO
+            self.out_meta = parse_pose_metainfo(dict(POSETRACK18_METAINFO))
             self.keypoint_names = list(POSETRACK18_KEYPOINT_NAMES)
         else:
             self.out_meta = meta

@@ -333,8 +333,9 @@ def test_our_video_models_get_their_trackers_inputs(clip, dets, cfg, kind, monke
     keypoint features and the matching classifiers as callables) track the clip with their own
     trackers, which receive what their configs' test loops give them."""
     from mmpose_track.apis import PoseTrackInferencer
-    inf = PoseTrackInferencer(osp.join(REPO, 'configs', cfg), dets=dets)
-    assert inf.topdown == (kind == 'topdown')
+    topdown = kind == 'topdown'
+    inf = PoseTrackInferencer(osp.join(REPO, 'configs', cfg), dets=dets if topdown else None)
+    assert inf.topdown == topdown
     seen = []
     real = inf.tracker.update
 
