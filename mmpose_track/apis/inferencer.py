@@ -212,6 +212,9 @@ class PoseTrackInferencer:
             tracker = test_cfg['tracker']
         self.tracker_cfg = tracker
         self.tracker = self._build_tracker(tracker)
+        # TKMRNet's temporal keypoint refinement (test_cfg.refine), tau frames behind
+        make_refiner = getattr(self.pose_model, 'video_refiner', None)
+        self.refiner = make_refiner() if callable(make_refiner) else None
         self._warned = set()
         self.timings = {k: 0.0 for k in _STAGES}
 
@@ -368,6 +371,8 @@ class PoseTrackInferencer:
         from mmpose_track.tracking._utils import is_tensor, to_numpy
         kpts, scores, bbs, bss, extra, pairwise = [], [], [], [], {}, {}
         want = [k for k in getattr(self.tracker, 'feature_keys', ()) if k != 'image']
+        if self.refiner is not None:  # the refinement inputs of each person
+            want += [k for k in self.refiner.instance_keys if k not in want]
         for s in samples:
             for key, val in (s.get('pred_pairwise', None) or {}).items():
                 if key in want:  # per-frame inputs (TemporalNet's arrays, TKMRNet's callables)
@@ -466,12 +471,18 @@ class PoseTrackInferencer:
         self._video_id = source.info.name
         self._keep_prev = None  # the people the suppression kept in the previous frame
         self.tracker.reset()
+        if self.refiner is not None:
+            self.refiner.reset()
+        self._position = 0  # frames pushed in this video
+        self._refined_upto = -1  # the last position the refiner returned
         self.remap: Dict[int, int] = {}
         self.timings = {k: 0.0 for k in _STAGES}
         self.frames_done = 0
         vis = None
         if return_vis or show:
             vis = self._visualizer()
+        from collections import deque
+        pending: deque = deque()  # frames tracked, waiting for their refinement (TKMRNet)
         try:
             it = iter(source)
             while True:
@@ -484,50 +495,94 @@ class PoseTrackInferencer:
                 self.timings['decode'] += time.perf_counter() - t0
                 if not batch:
                     break
-                for res in self._process(batch, vis, show):
-                    self.frames_done += 1
-                    yield res
+                for frame in self._process(batch):
+                    pending.append(frame)
+                    if self.refiner is not None:
+                        self._refine(pending, self.refiner.push_instances(frame['instances']))
+                    yield from self._emit(pending, vis, show)
                 if len(batch) < self.batch_size:
                     break
+            if self.refiner is not None:
+                self._refine(pending, self.refiner.flush())
+            yield from self._emit(pending, vis, show, final=True)
         finally:
             source.close()
             self.truncated = bool(getattr(source, 'truncated', False))
             if hasattr(self.tracker, 'finalize'):
                 self.remap = dict(self.tracker.finalize() or {})
 
-    def _process(self, batch, vis, show):
+    def _process(self, batch):
+        """Detect, estimate, suppress and track a batch of frames; yields one frame record per
+        frame (``res`` without drawing, the image, the people's arrays and ids, and for a
+        refiner the frame's ``instances``)."""
         t0 = time.perf_counter()
         boxes = self._person_boxes(batch) if self.topdown else [None] * len(batch)
         t1 = time.perf_counter()
         self.timings['detect'] += t1 - t0
         people = self._poses(batch, boxes)
         self.timings['pose'] += time.perf_counter() - t1
+        keys = getattr(self.tracker, 'feature_keys', ())
         for (idx, img, file_name), p in zip(batch, people):
             t2 = time.perf_counter()
             p = self._suppress(p)
             kpts = np.concatenate([p['keypoints'], p['keypoint_scores'][..., None]], -1)
-            feats = {k: v for k, v in p.items() if k in getattr(self.tracker, 'feature_keys', ())}
+            feats = {k: v for k, v in p.items() if k in keys}
             feats.update(p.pop('_pairwise', {}))
-            if 'image' in getattr(self.tracker, 'feature_keys', ()):
+            if 'image' in keys:
                 feats['image'] = img
-            if 'bbox_scores' in getattr(self.tracker, 'feature_keys', ()):
+            if 'bbox_scores' in keys:
                 feats['bbox_scores'] = p['bbox_scores']
             ids = np.asarray(self.tracker.update(kpts, p['bboxes'], idx, **feats), np.int64)
-            t3 = time.perf_counter()
-            self.timings['track'] += t3 - t2
-            preds = [dict(track_id=int(t), bbox=p['bboxes'][i].tolist(),
-                          bbox_score=float(p['bbox_scores'][i]),
-                          keypoints=p['keypoints'][i], keypoint_scores=p['keypoint_scores'][i])
-                     for i, t in enumerate(ids.tolist())]
-            res = dict(frame_idx=int(idx), file_name=file_name, width=int(img.shape[1]),
-                       height=int(img.shape[0]), predictions=preds)
+            self.timings['track'] += time.perf_counter() - t2
+            frame = dict(res=dict(frame_idx=int(idx), file_name=file_name,
+                                  width=int(img.shape[1]), height=int(img.shape[0])),
+                         img=img, people=p, ids=ids, position=self._position)
+            self._position += 1
+            if self.refiner is not None:
+                from mmengine.structures import InstanceData
+                inst = InstanceData(keypoints=p['keypoints'], keypoint_scores=p['keypoint_scores'],
+                                    bboxes=p['bboxes'], track_ids=ids)
+                for key in self.refiner.instance_keys:
+                    if key in p:
+                        inst.set_field(p.pop(key), key)  # the refiner keeps what it needs
+                frame['instances'] = inst
+            yield frame
+
+    def _refine(self, pending, results) -> None:
+        """Write the refiner's poses (``(t, result)``, ``t`` the frame's position in the
+        video) into the pending frames, as the test loops' stream does."""
+        by_pos = {f['position']: f for f in pending}
+        for t, out in results:
+            frame = by_pos.get(t)
+            if frame is None or not len(frame['ids']):
+                continue
+            frame['people']['keypoints'] = np.asarray(out['image_keypoints'], np.float64)
+            frame['people']['keypoint_scores'] = np.asarray(out['image_keypoint_scores'],
+                                                            np.float64)
+        # frames up to the last one refined can leave (the refiner returns them in order)
+        self._refined_upto = max([self._refined_upto] + [t for t, _ in results])
+
+    def _emit(self, pending, vis, show, final: bool = False):
+        """Yield the pending frames that are final: all without a refiner, else those up to
+        the last refined position (the refiner is ``tau`` frames behind), all at the end."""
+        upto = self._refined_upto
+        while pending and (final or self.refiner is None or pending[0]['position'] <= upto):
+            frame = pending.popleft()
+            t0 = time.perf_counter()
+            res, p, ids = frame['res'], frame['people'], frame['ids']
+            res['predictions'] = [
+                dict(track_id=int(t), bbox=p['bboxes'][i].tolist(),
+                     bbox_score=float(p['bbox_scores'][i]), keypoints=p['keypoints'][i],
+                     keypoint_scores=p['keypoint_scores'][i])
+                for i, t in enumerate(ids.tolist())]
             if vis is not None:
-                res['visualization'] = self._draw(vis, img, p, ids)
+                res['visualization'] = self._draw(vis, frame['img'], p, ids)
                 if show:
                     import cv2
                     cv2.imshow('mmpose_track', res['visualization'])
                     cv2.waitKey(1)
-            self.timings['render'] += time.perf_counter() - t3
+            self.timings['render'] += time.perf_counter() - t0
+            self.frames_done += 1
             yield res
 
     def _visualizer(self):

@@ -267,11 +267,11 @@ def test_interrupted_run_keeps_complete_json_and_a_playable_mp4(clip, dets, tmp_
     from mmpose_track.apis import inferencer as mod
     real = mod.PoseTrackInferencer._process
 
-    def interrupting(self, batch, vis, show):
-        for res in real(self, batch, vis, show):
-            if res['frame_idx'] == 3:
+    def interrupting(self, batch):
+        for frame in real(self, batch):
+            if frame['res']['frame_idx'] == 3:
                 raise KeyboardInterrupt
-            yield res
+            yield frame
     monkeypatch.setattr(mod.PoseTrackInferencer, '_process', interrupting)
     tool = _tool()
     out = tmp_path / 'int'
@@ -392,3 +392,40 @@ def test_offline_tracker_final_ids_and_gap_fill_in_json_and_mp4(clip, tmp_path):
                                atol=2e-5)
     assert (b[2][~both] == 0).all()
     assert sorted(len(t['frames']) for t in tracks.values()) == [5, 5]
+
+
+def test_tkmrnet_refinement_streams_tau_frames_behind(clip, dets):
+    """TKMRNet with temporal refinement (Table 3 row M7): every frame leaves once the refiner
+    has returned it, tau frames after it was pushed (all at the end), with the refiner's
+    refined poses; frames stay in order and the tracker's ids are kept."""
+    from mmpose_track.apis import PoseTrackInferencer
+    cfg = osp.join(REPO, 'configs', 'tkmrnet', 'tiny',
+                   'tkmrnet-t3m7_res18-tiny-pnms-tkm-refine_synthetic-128x96.py')
+    inf = PoseTrackInferencer(cfg, dets=dets, batch_size=1)
+    assert inf.refiner is not None
+    tau = inf.refiner.tau
+    assert 1 <= tau < 4
+    pushed, refined = [], {}
+    real_push, real_flush = inf.refiner.push_instances, inf.refiner.flush
+
+    def push(instances):
+        pushed.append(len(instances))
+        out = real_push(instances)
+        refined.update({t: r for t, r in out})
+        return out
+
+    def flush():
+        out = real_flush()
+        refined.update({t: r for t, r in out})
+        return out
+    inf.refiner.push_instances, inf.refiner.flush = push, flush
+    seen = []
+    for res in inf(clip):
+        t = res['frame_idx']
+        # a frame leaves when its refinement is back: tau frames later (or at the end)
+        assert len(pushed) == min(t + tau + 1, 5), (t, len(pushed))
+        np.testing.assert_allclose(np.stack([p['keypoints'] for p in res['predictions']]),
+                                   refined[t]['image_keypoints'], rtol=1e-6)
+        seen.append((t, sorted(p['track_id'] for p in res['predictions'])))
+    assert [t for t, _ in seen] == [0, 1, 2, 3, 4]
+    assert all(ids == seen[0][1] for _, ids in seen)
