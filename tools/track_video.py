@@ -7,7 +7,8 @@ a rendered mp4.
         --out-dir DIR [--device cpu|cuda] [--no-render]
 
 ``INPUT``: a video file, a folder of frames or a camera index. ``CFG``: any of our pose configs or
-MMPose's (``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``),
+MMPose's (e.g.
+``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``),
 top-down (then a person detector: an MMDet config, e.g. ``mmdet::faster_rcnn/...``, and its
 checkpoint, or a detections file as ``tools/detect_people.py`` writes) or bottom-up. Without
 ``--checkpoint`` the weights are random (a smoke test). ``--tracker``: a config of

@@ -830,8 +830,8 @@ class PoseTrackVideoWriter:
                 if p.get('interpolated'):
                     ann['interpolated'] = True
                 anns.append(ann)
-                tr = tracks.setdefault(str(int(t)), dict(frames=[], image_ids=[], bboxes=[],
-                                                          keypoints=[], scores=[]))
+                tr = tracks.setdefault(str(int(t)), dict(
+                    frames=[], image_ids=[], bboxes=[], keypoints=[], scores=[]))
                 tr['frames'].append(frame)
                 tr['image_ids'].append(img_id)
                 tr['bboxes'].append([x1, y1, x2 - x1, y2 - y1])

@@ -172,8 +172,8 @@ def test_detector_path_and_frame_folder(shared_data, tmp_path):
                       '--det-score-thr', '0.0', '--max-people', '3', '--max-frames', '2',
                       '--batch-size', '1', '--quiet', '--no-render']) == 0
     data = json.load(open(out / f'{NAME}.json'))
-    assert [im['file_name'] for im in data['images']] == [f'{NAME}/000000.jpg',
-                                                         f'{NAME}/000001.jpg']
+    assert [im['file_name'] for im in data['images']] == [
+        f'{NAME}/000000.jpg', f'{NAME}/000001.jpg']
     per_frame = [sum(a['image_id'] == im['id'] for a in data['annotations'])
                  for im in data['images']]
     assert all(n <= 3 for n in per_frame)

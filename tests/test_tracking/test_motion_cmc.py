@@ -273,7 +273,6 @@ def test_track_tool_applies_stitched_ids(tmp_path):
     assert json.dumps(stitched)  # plain JSON
 
 
-
 # ------------------------------------------------------------------ gap filling
 def test_gap_fill_in_the_track_tool_and_the_stream():
     """A person not detected in frames 5-6 of 12 is stitched back and the two missed frames are
