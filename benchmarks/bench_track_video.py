@@ -57,7 +57,7 @@ def main():
                                                 'td-hm_res18-tiny_synthetic-128x96.py'))
     p.add_argument('--det-config', default=osp.join(ROOT, 'configs', 'detectors', 'tiny',
                                                     'faster-rcnn_tiny_person_synthetic.py'))
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--device', default='cpu', help='cpu (default), cuda...')
     p.add_argument('--batch-size', type=int, default=4)
     p.add_argument('--threads', type=int, help='torch threads (default: torch\'s)')
     p.add_argument('--checkpoint', help='pose checkpoint (default: random weights)')

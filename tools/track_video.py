@@ -4,7 +4,7 @@ a rendered mp4.
 
     python tools/track_video.py INPUT --config CFG [--checkpoint CKPT] \\
         [--det-config DCFG --det-checkpoint DCKPT | --dets DETS.json] [--tracker TCFG] \\
-        --out-dir DIR [--device cpu|cuda] [--no-render]
+        --out-dir DIR [--device cpu|cuda] [--no-render] [--amp]
 
 ``INPUT``: a video file, a folder of frames or a camera index. ``CFG``: any of our pose configs or
 MMPose's (e.g.
@@ -41,7 +41,8 @@ def parse_args(argv=None):
     p.add_argument('--tracker', help='tracker config (default: the pose config\'s, else '
                    'configs/trackers/oks_kalman_cmc.py)')
     p.add_argument('--out-dir', required=True, help='output folder')
-    p.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0...')
+    p.add_argument('--device', help='cpu, cuda, cuda:0... (default: the first GPU when there is '
+                   'one, else the CPU)')
     p.add_argument('--no-render', action='store_true', help='do not write the mp4')
     p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA devices)')
     p.add_argument('--batch-size', type=int, default=4, help='frames per batch')

@@ -129,7 +129,8 @@ class PoseTrackInferencer:
         tracker: a tracker config file / dict (``configs/trackers/``); None: the pose config's
             ``test_cfg.tracker`` when it has one, else the default tracker
             (:data:`~mmpose_track.tracking.DEFAULT_TRACKER`).
-        device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``...
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``...; None: the first GPU when there is
+            one, else the CPU (as MMPose's inferencers).
         batch_size: frames per batch (the detector runs on the batch, the pose model on all
             its people in chunks of ``pose_batch_size``).
         pose_batch_size: people per pose-model forward.
@@ -155,7 +156,7 @@ class PoseTrackInferencer:
                  det_checkpoint: Optional[str] = None,
                  dets: Optional[str] = None,
                  tracker=None,
-                 device: str = 'cpu',
+                 device: Optional[str] = None,
                  batch_size: int = 4,
                  pose_batch_size: int = 32,
                  det_score_thr: float = 0.5,
@@ -171,6 +172,9 @@ class PoseTrackInferencer:
                 raise FileNotFoundError(f'{what} not found: {path}')
         if batch_size < 1 or pose_batch_size < 1 or max_people < 1:
             raise ValueError('batch_size, pose_batch_size and max_people must be >= 1')
+        if device is None:
+            import torch
+            device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
         cfg = resolve_config(pose_config, 'pose config')
         _check_frame_model(cfg, pose_config)
         self.pose_cfg = cfg
