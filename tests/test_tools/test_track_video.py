@@ -429,3 +429,18 @@ def test_tkmrnet_refinement_streams_tau_frames_behind(clip, dets):
         seen.append((t, sorted(p['track_id'] for p in res['predictions'])))
     assert [t for t, _ in seen] == [0, 1, 2, 3, 4]
     assert all(ids == seen[0][1] for _, ids in seen)
+
+
+def test_stock_mmdet_detector_config_as_it_is(shared_data, tmp_path):
+    """MMDet's own COCO Faster R-CNN config by its ``mmdet::`` name (random weights, no
+    download: the backbone's pretrained init is not run), with MMPose's stock pose config: one
+    frame of the real clip's folder; the boxes kept are the COCO 'person' class's."""
+    from mmpose_track.apis import PoseTrackInferencer
+    folder = osp.join(shared_data, 'posetrack18', 'videos', NAME)
+    inf = PoseTrackInferencer(STOCK, det_config='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+                              det_score_thr=0.0, max_people=5, nms=[])
+    assert inf.person_label == 0  # COCO's classes, 'person' first
+    res = list(inf(folder, max_frames=1))
+    assert len(res) == 1 and len(res[0]['predictions']) <= 5
+    for p in res[0]['predictions']:
+        assert p['keypoints'].shape == (17, 2) and p['track_id'] >= 0
