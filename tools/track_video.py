@@ -45,6 +45,7 @@ def parse_args(argv=None):
                    'one, else the CPU)')
     p.add_argument('--no-render', action='store_true', help='do not write the mp4')
     p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA devices)')
+    p.add_argument('--show', action='store_true', help='show the tracked frames in a window')
     p.add_argument('--batch-size', type=int, default=4, help='frames per batch')
     p.add_argument('--det-score-thr', type=float, default=0.5, help='person boxes above it')
     p.add_argument('--max-people', type=int, default=100, help='boxes per frame at most')
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     try:  # a digit string that is not a path is a camera index (open_frames decides)
         summary = inferencer.track_video(args.input, args.out_dir, render=not args.no_render,
                                          max_frames=args.max_frames, progress=not args.quiet,
-                                         name=args.name)
+                                         name=args.name, show=args.show)
     except KeyboardInterrupt:
         summary = getattr(inferencer, 'last_summary', None)
         if summary is not None:

@@ -582,9 +582,7 @@ class PoseTrackInferencer:
             if vis is not None:
                 res['visualization'] = self._draw(vis, frame['img'], p, ids)
                 if show:
-                    import cv2
-                    cv2.imshow('mmpose_track', res['visualization'])
-                    cv2.waitKey(1)
+                    _show(res['visualization'])
             self.timings['render'] += time.perf_counter() - t0
             self.frames_done += 1
             yield res
@@ -612,7 +610,7 @@ class PoseTrackInferencer:
     # ------------------------------------------------------------------ files
     def track_video(self, inputs: Union[str, int], out_dir: str, render: bool = True,
                     max_frames: Optional[int] = None, progress: bool = True,
-                    name: Optional[str] = None) -> Dict[str, Any]:
+                    name: Optional[str] = None, show: bool = False) -> Dict[str, Any]:
         """Track one video and write ``<name>.json``, ``<name>_tracks.json`` and (``render``)
         ``<name>.mp4`` to ``out_dir``.
 
@@ -636,7 +634,8 @@ class PoseTrackInferencer:
         complete, interrupted = False, None
         bar = None
         try:
-            results = self(inputs, return_vis=render and not offline, max_frames=max_frames)
+            results = self(inputs, return_vis=render and not offline, show=show,
+                           max_frames=max_frames)
             for res in results:
                 if bar is None:
                     info = self.source_info
@@ -647,7 +646,7 @@ class PoseTrackInferencer:
                                     min(max_frames, info.num_frames or max_frames),
                                     enabled=progress)
                 writer_json.add(res)
-                if mp4 is not None:
+                if mp4 is not None and 'visualization' in res:
                     t0 = time.perf_counter()
                     mp4.write(res['visualization'])
                     self.timings['render'] += time.perf_counter() - t0
@@ -722,6 +721,18 @@ class PoseTrackInferencer:
         finally:
             mp4.close()
         return mp4
+
+
+def _show(frame: np.ndarray) -> None:
+    """Show a drawn frame in a window; a one-line error where there is no display."""
+    import cv2
+    try:
+        cv2.imshow('mmpose_track', frame)
+        cv2.waitKey(1)
+    except cv2.error as e:
+        lines = str(e).strip().splitlines()
+        raise ValueError('cannot show frames (no display or no GUI support in OpenCV): '
+                         f'{lines[-1] if lines else e}') from None
 
 
 def _is_camera(inputs) -> bool:

@@ -444,3 +444,16 @@ def test_stock_mmdet_detector_config_as_it_is(shared_data, tmp_path):
     assert len(res) == 1 and len(res[0]['predictions']) <= 5
     for p in res[0]['predictions']:
         assert p['keypoints'].shape == (17, 2) and p['track_id'] >= 0
+
+
+def test_show_without_a_display_is_one_line(clip, dets, tmp_path, monkeypatch, capsys):
+    """--show where OpenCV cannot open a window (a headless machine): exit 2 with one line."""
+    def no_window(*args):
+        raise cv2.error('OpenCV(4.x) window.cpp: error: The function is not implemented')
+    monkeypatch.setattr(cv2, 'imshow', no_window)
+    tool = _tool()
+    rc = tool.main([clip, '--config', TINY, '--dets', dets, '--out-dir', str(tmp_path / 's'),
+                    '--show', '--quiet', '--max-frames', '2'])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith('track_video.py: error')]
+    assert rc == 2 and len(lines) == 1 and 'cannot show frames' in lines[0], err
