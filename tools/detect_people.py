@@ -195,11 +195,6 @@ def frames_from_videos(video_dir: str, save_frames: Optional[str]) -> Iterator[d
 
 
 # ----------------------------------------------------------------------------- detection
-def person_label(model) -> int:
-    classes = [c.lower() for c in (model.dataset_meta or {}).get('classes', ('person', ))]
-    return classes.index('person') if 'person' in classes else 0
-
-
 def detect(model, img, label: int, score_thr: float) -> Tuple[List[dict], tuple]:
     """Person boxes of one image (path or BGR array): ``bbox`` x, y, w, h and ``score``; and
     the image's ``(height, width)``."""
@@ -246,6 +241,7 @@ def run(args: argparse.Namespace) -> List[dict]:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = init_detector(cfg, args.checkpoint, device=args.device)
+    from mmpose_track.apis.inferencer import person_label
     label = person_label(model)
 
     results, n_frames, n_empty, n_detected, decoded = [], 0, 0, 0, {}

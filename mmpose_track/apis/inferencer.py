@@ -33,7 +33,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ['PoseTrackInferencer', 'COCO_TO_POSETRACK18', 'resolve_config']
+__all__ = ['PoseTrackInferencer', 'COCO_TO_POSETRACK18', 'resolve_config', 'person_label']
 
 #: MMPose KeypointConverter mapping of COCO's 17 joints to PoseTrack18's (as the ST-Embed configs)
 COCO_TO_POSETRACK18 = [(0, 0), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10),
@@ -61,6 +61,13 @@ def resolve_config(config: Any, what: str = 'config'):
     if not osp.isfile(config):
         raise FileNotFoundError(f'{what} not found: {config}')
     return Config.fromfile(config)
+
+
+def person_label(det_model) -> int:
+    """The class index of ``person`` in an MMDet detector's ``dataset_meta['classes']`` (0 when
+    it has none, e.g. our person-only detectors)."""
+    classes = [str(c).lower() for c in (det_model.dataset_meta or {}).get('classes', ('person', ))]
+    return classes.index('person') if 'person' in classes else 0
 
 
 def _read_dets(path: str) -> Dict[int, Tuple[np.ndarray, np.ndarray]]:
@@ -188,9 +195,7 @@ class PoseTrackInferencer:
                 from mmdet.apis import init_detector
                 det_cfg = resolve_config(det_config, 'detector config')
                 self.det_model = init_detector(det_cfg, det_checkpoint, device=device)
-                classes = [str(c).lower() for c in
-                           (self.det_model.dataset_meta or {}).get('classes', ('person', ))]
-                self.person_label = classes.index('person') if 'person' in classes else 0
+                self.person_label = person_label(self.det_model)
             elif dets is not None:
                 self.dets = _read_dets(dets)
             else:
@@ -214,13 +219,15 @@ class PoseTrackInferencer:
         self._setup_layout()
         if tracker is None and hasattr(test_cfg, 'get') and test_cfg.get('tracker'):
             tracker = test_cfg['tracker']
-        self.tracker_cfg = tracker
         self.tracker = self._build_tracker(tracker)
         # TKMRNet's temporal keypoint refinement (test_cfg.refine), tau frames behind
         make_refiner = getattr(self.pose_model, 'video_refiner', None)
         self.refiner = make_refiner() if callable(make_refiner) else None
         self._warned = set()
         self.timings = {k: 0.0 for k in _STAGES}
+        self.source_info = None  # the last input's FrameSourceInfo
+        self.truncated = False  # whether the last input ended in a damaged frame
+        self.remap: Dict[int, int] = {}  # the tracker's offline step on the last input
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -249,14 +256,10 @@ class PoseTrackInferencer:
         name = str(meta.get('dataset_name', '')).lower()
         k = int(meta.get('num_keypoints', 0) or 0)
         self.converter = None
-        self.layout = 'own'
-        if k == 17 and 'posetrack' in name:
-            self.layout = 'posetrack18'
-        elif k == 17 and name.startswith('coco'):
+        if k == 17 and name.startswith('coco'):
             from mmpose.datasets.transforms import KeypointConverter
             self.converter = KeypointConverter(num_keypoints=17, mapping=COCO_TO_POSETRACK18)
-            self.layout = 'posetrack18'
-        if self.layout == 'posetrack18':
+        if k == 17 and ('posetrack' in name or self.converter is not None):
             from mmpose_track.datasets.datasets.posetrack18_frame_dataset import \
                 POSETRACK18_METAINFO
             self.out_meta = parse_pose_metainfo(dict(POSETRACK18_METAINFO))
@@ -367,10 +370,10 @@ class PoseTrackInferencer:
             per_frame[f].append(res)
         out = []
         for f, samples in enumerate(per_frame):
-            out.append(self._gather(samples, boxes[f] if self.topdown else None))
+            out.append(self._gather(samples))
         return out
 
-    def _gather(self, samples, boxes) -> Dict[str, np.ndarray]:
+    def _gather(self, samples) -> Dict[str, np.ndarray]:
         """One frame's people from the model's samples (top-down: one per box)."""
         from mmpose_track.tracking._utils import is_tensor, to_numpy
         kpts, scores, bbs, bss, extra, pairwise = [], [], [], [], {}, {}
@@ -419,9 +422,6 @@ class PoseTrackInferencer:
             out['keypoints'] = conv['keypoints'][..., :2]
             vis = conv['keypoints_visible']
             out['keypoint_scores'] = vis[..., 0] if vis.ndim == 3 else vis
-        elif self.converter is not None:
-            out['keypoints'] = np.zeros((0, 17, 2))
-            out['keypoint_scores'] = np.zeros((0, 17))
         return out
 
     def _suppress(self, people: Dict[str, Any]) -> Dict[str, Any]:
@@ -479,9 +479,8 @@ class PoseTrackInferencer:
             self.refiner.reset()
         self._position = 0  # frames pushed in this video
         self._refined_upto = -1  # the last position the refiner returned
-        self.remap: Dict[int, int] = {}
+        self.remap = {}
         self.timings = {k: 0.0 for k in _STAGES}
-        self.frames_done = 0
         vis = None
         if return_vis or show:
             vis = self._visualizer()
@@ -534,8 +533,6 @@ class PoseTrackInferencer:
             feats.update(p.pop('_pairwise', {}))
             if 'image' in keys:
                 feats['image'] = img
-            if 'bbox_scores' in keys:
-                feats['bbox_scores'] = p['bbox_scores']
             ids = np.asarray(self.tracker.update(kpts, p['bboxes'], idx, **feats), np.int64)
             self.timings['track'] += time.perf_counter() - t2
             frame = dict(res=dict(frame_idx=int(idx), file_name=file_name,
@@ -584,7 +581,6 @@ class PoseTrackInferencer:
                 if show:
                     _show(res['visualization'])
             self.timings['render'] += time.perf_counter() - t0
-            self.frames_done += 1
             yield res
 
     def _visualizer(self):
@@ -659,17 +655,16 @@ class PoseTrackInferencer:
                 mp4.close()
             if bar is not None:
                 bar.close()
-        info = getattr(self, 'source_info', None)
+        info = self.source_info
         name = name or getattr(info, 'name', 'video')
         n = writer_json.num_frames
         gap_fill = None
         if getattr(self.tracker, 'interpolate', None) is not None and n:
-            applied = {t: v for t, v in self.remap.items() if v >= 0}
-            gap_fill = self.tracker.gap_fill(applied)
+            # the whole remap: tracks it drops (-1) are not filled either
+            gap_fill = self.tracker.gap_fill(self.remap)
         final = writer_json.finalize(self.remap, gap_fill)
         files = writer_json.write(out_dir, name, final, complete=complete,
-                                  truncated=getattr(self, 'truncated', False),
-                                  fps=getattr(info, 'fps', None))
+                                  truncated=self.truncated, fps=getattr(info, 'fps', None))
         if render and offline and n and interrupted is None:
             try:
                 mp4 = self._render_pass(inputs, osp.join(out_dir, f'{name}.mp4'), final,
@@ -683,8 +678,7 @@ class PoseTrackInferencer:
                        tracks=writer_json.written_tracks, seconds=seconds,
                        fps=n / seconds if seconds > 0 else 0.0,
                        ms_per_frame={k: 1e3 * v / max(n, 1) for k, v in self.timings.items()},
-                       complete=complete, truncated=getattr(self, 'truncated', False),
-                       files=files)
+                       complete=complete, truncated=self.truncated, files=files)
         if interrupted is not None:
             self.last_summary = summary
             raise interrupted

@@ -49,11 +49,16 @@ def move_poses_with_boxes(kpts: np.ndarray, old_boxes: np.ndarray,
                           new_boxes: np.ndarray) -> np.ndarray:
     """Joints ``(M, K, 3)`` carried from ``old_boxes`` to ``new_boxes`` (both ``(M, 4)``): shifted
     with the box centre and scaled about it with the box size (scores kept)."""
-    scale = (new_boxes[:, 2:] - new_boxes[:, :2]) / np.maximum(
-        old_boxes[:, 2:] - old_boxes[:, :2], 1e-6)
-    # x' = (x - c_old) * scale + c_new, with 2 c = lo + hi
-    shift = ((new_boxes[:, :2] + new_boxes[:, 2:]) - (old_boxes[:, :2] + old_boxes[:, 2:]) *
-             scale) * 0.5
+    return _move_poses(kpts, old_boxes, (new_boxes[:, :2] + new_boxes[:, 2:]) * 0.5,
+                       new_boxes[:, 2:] - new_boxes[:, :2])
+
+
+def _move_poses(kpts: np.ndarray, old_boxes: np.ndarray, centre: np.ndarray,
+                wh: np.ndarray) -> np.ndarray:
+    """:func:`move_poses_with_boxes` to new boxes given by their centres and sizes ``(M, 2)``
+    (what the Kalman state holds): ``x' = (x - c_old) * scale + c_new``."""
+    scale = wh / np.maximum(old_boxes[:, 2:] - old_boxes[:, :2], 1e-6)
+    shift = centre - (old_boxes[:, :2] + old_boxes[:, 2:]) * 0.5 * scale
     out = np.empty_like(kpts)
     out[..., :2] = kpts[..., :2] * scale[:, None] + shift[:, None]
     out[..., 2] = kpts[..., 2]
@@ -296,15 +301,6 @@ class KalmanBoxMotion(BaseMotion):
             return kpts, boxes
         mean, blocks = self._predicted_state(None, gaps)
         self._pred = (np.asarray(gaps).copy(), mean, blocks)
-        # the predicted boxes, and the joints carried with them (move_poses_with_boxes, fused)
-        centre = mean[:, :2]
-        wh = mean[:, 2:4] * mean[:, 3:4]  # (a h, h^2): the second is fixed next
-        wh[:, 1] = mean[:, 3]
-        half = wh * 0.5
-        pred_boxes = np.concatenate([centre - half, centre + half], 1)
-        scale = wh / np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-6)
-        shift = centre - (boxes[:, :2] + boxes[:, 2:]) * 0.5 * scale
-        out = np.empty_like(kpts)
-        out[..., :2] = kpts[..., :2] * scale[:, None] + shift[:, None]
-        out[..., 2] = kpts[..., 2]
-        return out, pred_boxes
+        pred_boxes = xyah_to_xyxy(mean[:, :4])
+        wh = pred_boxes[:, 2:] - pred_boxes[:, :2]
+        return _move_poses(kpts, boxes, mean[:, :2], wh), pred_boxes

@@ -457,3 +457,24 @@ def test_show_without_a_display_is_one_line(clip, dets, tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith('track_video.py: error')]
     assert rc == 2 and len(lines) == 1 and 'cannot show frames' in lines[0], err
+
+
+def test_dropped_short_track_is_not_gap_filled(clip, tmp_path):
+    """Gap filling with min_track_length 3: person C is detected in frames 0 and 2 only, so its
+    track (re-activated at frame 2) has 2 frames and is dropped; its missed frame 1 must not
+    come back as an interpolated person. Person A (5 frames) stays."""
+    out = [dict(image_id=f, bbox=[500 + 3 * f, 200, 180, 420], score=0.95) for f in range(5)]
+    out += [dict(image_id=f, bbox=[950, 250, 160, 380], score=0.9) for f in (0, 2)]
+    dets = tmp_path / 'short.json'
+    dets.write_text(json.dumps(out))
+    tracker = tmp_path / 'short.py'
+    tracker.write_text(f"_base_ = ['{REPO}/configs/trackers/oks_kalman_cmc.py']\n"
+                       "tracker = dict(min_track_length=3,\n"
+                       "               interpolate=dict(max_gap=5, score_factor=0.5))\n")
+    tool = _tool()
+    assert tool.main([clip, '--config', TINY, '--dets', str(dets), '--tracker', str(tracker),
+                      '--out-dir', str(tmp_path / 'o'), '--quiet', '--no-render']) == 0
+    data = json.load(open(tmp_path / 'o' / f'{NAME}.json'))
+    assert len(data['annotations']) == 5
+    assert not any(a.get('interpolated') for a in data['annotations'])
+    assert {a['track_id'] for a in data['annotations']} == {0}

@@ -334,18 +334,18 @@ class PoseTracker:
         self.last_camera_transform = t
         return True
 
-    def _image_moved(self, image, frame_id: int) -> bool:
+    def _image_moved(self, image) -> bool:
         """Image-based compensation (``source='image'``): the ECC motion from the previous
         update's frame to ``image`` moves every track. Returns whether the motion was measured
         (False: no image, no previous frame or ECC failed; the poses decide then)."""
         if image is None:
             self._prev_frame = None
             return False
-        prev, self._prev_frame = self._prev_frame, \
-            (frame_id, ecc_frame(to_numpy(image, None), self._image_cmc['max_side']))
+        prev = self._prev_frame
+        self._prev_frame = ecc_frame(to_numpy(image, None), self._image_cmc['max_side'])
         if prev is None or not len(self.memory):
             return False
-        t = image_camera_motion(prev[1], self._prev_frame[1], **self._image_cmc['ecc'])
+        t = image_camera_motion(prev, self._prev_frame, **self._image_cmc['ecc'])
         if t is None:
             return False
         if not np.allclose(t, _IDENTITY, atol=1e-3):
@@ -379,7 +379,7 @@ class PoseTracker:
         self.last_camera_transform = None
         image_moved = False
         if self._image_cmc is not None:
-            image_moved = self._image_moved(features.get('image'), frame_id) and bool(n and m)
+            image_moved = self._image_moved(features.get('image')) and bool(n and m)
         if n and m:
             rows, cols = self._associate_frame(det)
             if self.camera_motion is not None and not image_moved and \
