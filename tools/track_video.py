@@ -10,7 +10,8 @@ a rendered mp4.
 MMPose's (e.g.
 ``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``),
 top-down (then a person detector: an MMDet config, e.g. ``mmdet::faster_rcnn/...``, and its
-checkpoint, or a detections file as ``tools/detect_people.py`` writes) or bottom-up. Without
+checkpoint, or a detections file as ``tools/detect_people.py`` writes), bottom-up, or a clip model
+(``configs/clip_tracking/``: person tubes, tracked when the video has ended; not a camera). Without
 ``--checkpoint`` the weights are random (a smoke test). ``--tracker``: a config of
 ``configs/trackers/``; default the pose config's own tracker, else
 ``configs/trackers/oks_kalman_cmc.py``.
@@ -21,9 +22,10 @@ read it), ``DIR/<name>_tracks.json`` (track id -> frames, boxes, keypoints, scor
 ``DIR/<name>.mp4`` (skeletons and boxes coloured by track id, with id labels), where ``<name>``
 is the video's name; prints a progress bar and a summary (frames, people, tracks, frames per
 second, time per stage). Ctrl-C stops cleanly: the JSON holds every frame done, marked
-``"complete": false``, and the mp4 is closed. Bad input (a missing or unreadable file, a video
-that decodes no frame, a folder without images or with images of different sizes) stops with
-one line and exit status 2. Also ``mim run mmpose_track track_video ...``.
+``"complete": false``, and the mp4 is closed (trackers with an offline step and clip models
+draw the mp4 after the video, so an interrupted run of theirs writes none). Bad input (a
+missing or unreadable file, a video that decodes no frame, a folder without images or with
+images of different sizes) stops with one line and exit status 2. Also ``mim run mmpose_track track_video ...``.
 """
 import argparse
 import sys

@@ -3,6 +3,7 @@
 - :mod:`.render`: tracked PoseTrack18 files to mp4 videos (``tools/render_tracks.py``);
 - :mod:`.tracking`: offline tracking of detection files (``tools/track.py``; numpy only);
 - :mod:`.video_io`: frames in (video files, frame folders, cameras) and mp4 out;
+- :mod:`.tube_window`: the frames a stream holds for the person tubes of clip models;
 - :mod:`.inferencer`: :class:`PoseTrackInferencer`, pose estimation and tracking of any video
   (``tools/track_video.py``).
 """

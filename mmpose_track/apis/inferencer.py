@@ -19,6 +19,10 @@ tracked and handed out one by one; only the frames of one batch are held.
 * ``OUT_DIR/<name>.mp4``: skeletons and boxes coloured by track id, with id labels
   (:class:`~mmpose_track.visualization.PoseTrackLocalVisualizer`, MMPose's visualizer).
 
+Clip models (the Clip Tracking Network of Wang et al. 2020, ``configs/clip_tracking/``) run the
+test loop's tube pipeline on the stream (:meth:`PoseTrackInferencer._track_tubes`): only the
+frames a tube still needs are held, and the tracks come when the video has ended.
+
 Keypoints: models in PoseTrack18's layout are written as they are; COCO's 17 joints (MMPose's
 model zoo) are mapped to PoseTrack18's with MMPose's ``KeypointConverter`` (nose, ears,
 shoulders..ankles keep their slots, COCO's eyes have no PoseTrack18 joint, head_bottom and
@@ -105,21 +109,34 @@ def _index_like(idx: np.ndarray, tensor):
     return torch.as_tensor(idx, device=tensor.device)
 
 
-def _check_frame_model(cfg, name) -> None:
-    """One line for the models this streaming inferencer does not run: clip models (person
-    tubes over T frames, clip tracking) and the MMDet keypoint detectors (offset-guided Mask
-    R-CNN); they run in their test loops (``tools/test.py``)."""
+def _clip_settings(cfg, name) -> Optional[Dict[str, Any]]:
+    """The clip tracking settings of a clip model's config (person tubes over ``T`` frames,
+    Wang et al. 2020): ``clip_len``, ``enlarge`` and ``keyframe_step`` of its test dataset and
+    the video pipeline ``tubes`` of its test loop; None for frame models.
+
+    Raises:
+        ValueError: one line for the models this inferencer does not run: an MMDet keypoint
+            detector (offset-guided Mask R-CNN, tested by ``tools/test.py``), a clip model
+            whose test loop has no ``tubes``.
+    """
     try:
-        dataset = str(cfg.test_dataloader.dataset.get('type', ''))
+        dataset = cfg.test_dataloader.dataset
     except AttributeError:
-        dataset = ''
-    model = str(cfg.model.get('type', ''))
-    if 'Clip' in dataset or 'Clip' in model:
-        raise ValueError(f'{name}: {model} predicts person tubes over clips; track_video runs '
-                         'frame models (top-down or bottom-up): test it with tools/test.py')
-    if 'Det' in dataset and 'Pose' not in model:
+        dataset = {}
+    dtype, model = str(dataset.get('type', '')), str(cfg.model.get('type', ''))
+    if 'Det' in dtype and 'Pose' not in model:
         raise ValueError(f'{name}: {model} is an MMDet keypoint detector; track_video runs '
                          'MMPose pose models: test it with tools/test.py')
+    if 'Clip' not in dtype and 'Clip' not in model:
+        return None
+    loop = cfg.get('test_cfg') or {}
+    tubes = loop.get('tubes') if hasattr(loop, 'get') else None
+    if not tubes:
+        raise ValueError(f'{name}: {model} predicts person tubes but its test_cfg has no tubes '
+                         '(the clip tracking pipeline, ClipTrackingStream)')
+    return dict(clip_len=int(dataset.get('clip_len', 3)),
+                enlarge=float(dataset.get('enlarge', 1.25)),
+                keyframe_step=int(dataset.get('keyframe_step', 1)), tubes=dict(tubes))
 
 
 class PoseTrackInferencer:
@@ -127,15 +144,16 @@ class PoseTrackInferencer:
 
     Args:
         pose_config: the pose model's config (file, ``mmpose::...`` / ``mmpose_track::...``
-            name, or ``Config``); top-down (MMPose's ``TopdownPoseEstimator`` and ours) or
-            bottom-up.
+            name, or ``Config``); top-down (MMPose's ``TopdownPoseEstimator`` and ours),
+            bottom-up, or a clip model (person tubes; its test loop's ``tubes`` track).
         pose_checkpoint: its weights (None: random weights, for smoke tests).
         det_config, det_checkpoint: an MMDet person detector (top-down models; its
             ``person`` class, or class 0).
         dets: instead of a detector, a detections file (see :func:`_read_dets`).
         tracker: a tracker config file / dict (``configs/trackers/``); None: the pose config's
             ``test_cfg.tracker`` when it has one, else the default tracker
-            (:data:`~mmpose_track.tracking.DEFAULT_TRACKER`).
+            (:data:`~mmpose_track.tracking.DEFAULT_TRACKER`). Clip models: the frame tracker
+            of ``tubes.merge='none'``, unused otherwise.
         device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``...; None: the first GPU when there is
             one, else the CPU (as MMPose's inferencers).
         batch_size: frames per batch (the detector runs on the batch, the pose model on all
@@ -183,7 +201,7 @@ class PoseTrackInferencer:
             import torch
             device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
         cfg = resolve_config(pose_config, 'pose config')
-        _check_frame_model(cfg, pose_config)
+        self.clip = _clip_settings(cfg, pose_config)
         self.pose_cfg = cfg
         self.device = device
         self.pose_model = init_model(cfg, pose_checkpoint, device=device)
@@ -211,15 +229,20 @@ class PoseTrackInferencer:
         self.kpt_thr = float(kpt_thr)
         self.amp = bool(amp) and str(device).startswith('cuda')
         test_cfg = cfg.get('test_cfg') or {}
-        if nms is None:
+        user_nms = nms
+        if nms is None and self.clip is None:
             nms = test_cfg.get('nms', None) if hasattr(test_cfg, 'get') else None
             if nms is None and self.topdown:
                 nms = [dict(type='oks', thr=0.9)]
         self.nms = nms
         self._setup_layout()
-        if tracker is None and hasattr(test_cfg, 'get') and test_cfg.get('tracker'):
-            tracker = test_cfg['tracker']
-        self.tracker = self._build_tracker(tracker)
+        if self.clip is not None:  # clip tracking: the tubes' own video pipeline
+            self.tracker = None
+            self.tubes_cfg = self._tubes_config(tracker, user_nms)
+        else:
+            if tracker is None and hasattr(test_cfg, 'get') and test_cfg.get('tracker'):
+                tracker = test_cfg['tracker']
+            self.tracker = self._build_tracker(tracker)
         # TKMRNet's temporal keypoint refinement (test_cfg.refine), tau frames behind
         make_refiner = getattr(self.pose_model, 'video_refiner', None)
         self.refiner = make_refiner() if callable(make_refiner) else None
@@ -228,6 +251,8 @@ class PoseTrackInferencer:
         self.source_info = None  # the last input's FrameSourceInfo
         self.truncated = False  # whether the last input ended in a damaged frame
         self.remap: Dict[int, int] = {}  # the tracker's offline step on the last input
+        # called once per frame read (clip models, whose results come at the video's end)
+        self._on_frame_read = None
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -279,6 +304,25 @@ class PoseTrackInferencer:
         elif isinstance(tracker, str) and not osp.isfile(tracker):
             raise FileNotFoundError(f'tracker config not found: {tracker}')
         return build_tracker(tracker, dataset_meta=self.out_meta)
+
+    def _tubes_config(self, tracker, nms) -> Dict[str, Any]:
+        """The :class:`~mmpose_track.tracking.ClipTrackingStream` arguments of a clip model: its
+        test loop's ``tubes``; a ``tracker`` becomes the frame tracker of ``merge='none'`` (the
+        other merges sew the tubes themselves: it is not used, with a warning); ``nms``
+        replaces the tubes' suppression."""
+        tubes = dict(self.clip['tubes'])
+        if tracker is not None:
+            if isinstance(tracker, str) and not osp.isfile(tracker):
+                raise FileNotFoundError(f'tracker config not found: {tracker}')
+            if tubes.get('merge', 'spatial_temporal') == 'none':
+                tubes['frame_tracker'] = tracker
+            else:
+                warnings.warn(f'the tracker is not used: {self.pose_cfg.model.type} sews its '
+                              f'tubes into tracks (test_cfg.tubes, merge='
+                              f'{tubes.get("merge", "spatial_temporal")!r})', stacklevel=3)
+        if nms is not None:
+            tubes['nms'] = nms
+        return tubes
 
     def _warn_once(self, key: str, msg: str) -> None:
         if key not in self._warned:
@@ -338,16 +382,20 @@ class PoseTrackInferencer:
                 out.extend(self.pose_model.test_step(batch))
         return out
 
-    def _poses(self, frames, boxes):
-        """Per frame ``dict(keypoints (n, K, 2), keypoint_scores (n, K), bboxes (n, 4),
-        bbox_scores (n,), extra per-person fields)``."""
-        from mmengine.dataset import Compose
-        from mmengine.registry import DefaultScope
+    def _test_pipeline(self):
+        """The pose config's test pipeline, built once in its registry scope."""
         if getattr(self, '_pipeline', None) is None:
+            from mmengine.dataset import Compose
+            from mmengine.registry import DefaultScope
             with DefaultScope.overwrite_default_scope(self.pose_cfg.get('default_scope',
                                                                         'mmpose')):
                 self._pipeline = Compose(self.pose_cfg.test_dataloader.dataset.pipeline)
-        pipeline = self._pipeline
+        return self._pipeline
+
+    def _poses(self, frames, boxes):
+        """Per frame ``dict(keypoints (n, K, 2), keypoint_scores (n, K), bboxes (n, 4),
+        bbox_scores (n,), extra per-person fields)``."""
+        pipeline = self._test_pipeline()
         meta = self.pose_model.dataset_meta
         data_list, owner = [], []
         for f, (idx, img, _) in enumerate(frames):
@@ -416,13 +464,19 @@ class PoseTrackInferencer:
             else:
                 out[key] = np.concatenate([to_numpy(x) for x in v])
         out['_pairwise'] = pairwise
-        if self.converter is not None and len(out['keypoints']):
-            conv = self.converter.transform(dict(keypoints=out['keypoints'],
-                                                 keypoints_visible=out['keypoint_scores']))
-            out['keypoints'] = conv['keypoints'][..., :2]
-            vis = conv['keypoints_visible']
-            out['keypoint_scores'] = vis[..., 0] if vis.ndim == 3 else vis
+        out['keypoints'], out['keypoint_scores'] = self._to_output_layout(
+            out['keypoints'], out['keypoint_scores'])
         return out
+
+    def _to_output_layout(self, keypoints: np.ndarray,
+                          scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Joints ``(N, K, 2)`` and scores ``(N, K)`` in the output layout: COCO's mapped to
+        PoseTrack18's with MMPose's ``KeypointConverter``, others as they are."""
+        if self.converter is None or not len(keypoints):
+            return keypoints, scores
+        conv = self.converter.transform(dict(keypoints=keypoints, keypoints_visible=scores))
+        vis = conv['keypoints_visible']
+        return conv['keypoints'][..., :2], (vis[..., 0] if vis.ndim == 3 else vis)
 
     def _suppress(self, people: Dict[str, Any]) -> Dict[str, Any]:
         """Per-frame suppression (``nms``); the model's per-frame arrays that index people
@@ -467,8 +521,12 @@ class PoseTrackInferencer:
             ``bbox_score``, ``keypoints`` ``(K, 2)``, ``keypoint_scores`` ``(K,)``.
 
         The tracker is reset first; after the last frame :attr:`remap` holds its offline step
-        (``finalize()``: stitched ids, ``-1`` for dropped tracks).
+        (``finalize()``: stitched ids, ``-1`` for dropped tracks). Clip models track a whole
+        video offline (:meth:`_track_tubes`): their results come after the last frame.
         """
+        if self.clip is not None:
+            yield from self._track_tubes(inputs, return_vis, show, max_frames)
+            return
         from mmpose_track.apis.video_io import open_frames
         source = open_frames(inputs, max_frames=max_frames)
         self.source_info = source.info
@@ -583,6 +641,165 @@ class PoseTrackInferencer:
             self.timings['render'] += time.perf_counter() - t0
             yield res
 
+    # ------------------------------------------------------------------ clip models
+    def _track_tubes(self, inputs, return_vis: bool, show: bool, max_frames: Optional[int]):
+        """Clip tracking of one video (Wang et al. 2020, Sec. 3.2-3.3), as the test loop's
+        :class:`~mmpose_track.tracking.ClipTrackingStream` does it, on a stream of frames.
+
+        Keyframes (every ``keyframe_step``-th frame) go through the detector in batches of
+        ``batch_size``; each box, enlarged by the dataset's ``enlarge``, cuts a tube from the
+        ``clip_len`` frames around its keyframe (:class:`~mmpose_track.apis.tube_window.TubeWindow`:
+        only the frames a tube still needs are held), and the tubes go through the model in
+        batches (``pose_batch_size`` crops). Only the tracklets (poses, not frames) are kept for
+        the offline step: when the video ends they are sewn into tracks and their hypotheses
+        merged (the test loop's ``tubes``), and the frames are handed out; drawing them
+        (``return_vis`` / ``show``) reads the input a second time.
+
+        Ctrl-C stops the reading: the frames whose tubes have all been predicted are tracked
+        and handed out, then the interrupt is raised again.
+
+        Raises:
+            ValueError: a camera (the offline step needs the video's end).
+        """
+        from collections import deque
+
+        from mmpose_track.apis.tube_window import TubeWindow
+        from mmpose_track.apis.video_io import open_frames
+        from mmpose_track.tracking.clip_stream import ClipTrackingStream
+        if _is_camera(inputs):
+            raise ValueError(f'{self.pose_cfg.model.type} tracks whole videos offline (tube '
+                             'merging): give a video file or a folder of frames, not a camera')
+        source = open_frames(inputs, max_frames=max_frames)
+        self.source_info = source.info
+        self._video_id = source.info.name
+        self._refined_upto = -1  # no refiner: every frame leaves when it is tracked
+        self.remap = {}
+        self.timings = {k: 0.0 for k in _STAGES}
+        meta = self.pose_model.dataset_meta or {}
+        stream = ClipTrackingStream(**self.tubes_cfg, num_keypoints=meta.get('num_keypoints'),
+                                    dataset_meta=meta)
+        window = TubeWindow(self.clip['clip_len'], self.clip['keyframe_step'])
+        records: List[dict] = []  # per position: frame_idx, file_name, width, height
+        undetected: List[int] = []  # keyframes waiting for the detector
+        detected: Dict[int, tuple] = {}  # keyframes waiting for their last frame: boxes
+        tubes: deque = deque()  # (keyframe, tube data through the test pipeline)
+        chunk = max(1, self.pose_batch_size // self.clip['clip_len'])  # tubes per forward
+        interrupted = None
+        try:
+            it = iter(source)
+            while True:
+                t0 = time.perf_counter()
+                item = next(it, None)
+                self.timings['decode'] += time.perf_counter() - t0
+                ended = item is None
+                if not ended:
+                    pos = window.push(item)
+                    idx, img, file_name = item
+                    records.append(dict(frame_idx=int(idx), file_name=file_name,
+                                        width=int(img.shape[1]), height=int(img.shape[0])))
+                    if window.is_keyframe(pos):
+                        undetected.append(pos)
+                    if self._on_frame_read is not None:
+                        self._on_frame_read()
+                if undetected and (ended or len(undetected) >= self.batch_size):
+                    t0 = time.perf_counter()
+                    frames = [(window.frame(p)[0], window.frame(p)[1], None) for p in undetected]
+                    detected.update(zip(undetected, self._person_boxes(frames)))
+                    undetected = []
+                    self.timings['detect'] += time.perf_counter() - t0
+                for key in window.ready(detected, ended):
+                    t0 = time.perf_counter()
+                    tubes.extend((key, d) for d in self._tube_data(window, key, *detected[key]))
+                    del detected[key]  # after: an interrupted keyframe still counts as waiting
+                    self.timings['pose'] += time.perf_counter() - t0
+                while len(tubes) >= chunk or (ended and tubes):
+                    m = min(chunk, len(tubes))
+                    self._predict_tubes([tubes[i][1] for i in range(m)], stream)
+                    for _ in range(m):  # after: interrupted tubes still count as waiting
+                        tubes.popleft()
+                window.release(min(undetected + list(detected), default=None))
+                if ended:
+                    break
+        except KeyboardInterrupt as e:
+            interrupted = e
+        finally:
+            source.close()
+            self.truncated = bool(getattr(source, 'truncated', False))
+        n = len(records)
+        if interrupted is not None:
+            # frames some tube not yet predicted would cover are left out: those from T // 2
+            # before the oldest keyframe waiting (or the next one to be read)
+            waiting = undetected + list(detected) + [k for k, _ in tubes]
+            next_key = -(-window.count // window.keyframe_step) * window.keyframe_step
+            n = max(0, min(n, min(waiting + [next_key]) - window.before))
+        t0 = time.perf_counter()
+        by_pos = {int(f.metainfo['frame_idx']): f.pred_instances for f in stream.flush()}
+        self.timings['track'] += time.perf_counter() - t0
+        vis = self._visualizer() if return_vis or show else None
+        images = open_frames(inputs, max_frames=n) if vis is not None and n else None
+        try:
+            image_iter = iter(images) if images is not None else None
+            for pos in range(n):
+                people, ids = self._tube_people(by_pos.get(pos))
+                img = next(image_iter)[1] if image_iter is not None else None
+                pending = deque([dict(res=records[pos], img=img, people=people, ids=ids,
+                                      position=pos)])
+                yield from self._emit(pending, vis, show, final=True)
+        finally:
+            if images is not None:
+                images.close()
+        if interrupted is not None:
+            raise interrupted
+
+    def _tube_data(self, window, key: int, boxes: np.ndarray, scores: np.ndarray) -> List[dict]:
+        """The tubes of keyframe ``key``, one per box, through the test pipeline: every frame
+        of the tube cropped by the keyframe box enlarged by ``enlarge`` (as
+        ``PoseTrack18ClipDataset`` gives them to the test loop)."""
+        from mmpose_track.datasets.datasets.posetrack18_clip_dataset import enlarge_boxes
+        pipeline = self._test_pipeline()
+        meta = self.pose_model.dataset_meta
+        positions = window.tube_positions(key)
+        frames = [window.frame(q) for q in positions]
+        out = []
+        for box, tube_box, score in zip(boxes, enlarge_boxes(boxes, self.clip['enlarge']),
+                                        scores):
+            clip = []
+            for q, (idx, img, _) in zip(positions, frames):
+                info = dict(img=img, bbox=tube_box[None], bbox_score=np.array([score], np.float32),
+                            img_id=int(idx), frame_idx=q, video_id=self._video_id)
+                info.update(meta)
+                clip.append(info)
+            out.append(pipeline(dict(
+                frames=clip, key_frame_index=window.before, clip_frame_idx=list(positions),
+                video_id=self._video_id, frame_idx=key, img_id=int(window.frame(key)[0]),
+                bbox=tube_box[None], key_bbox=np.asarray(box, np.float32)[None])))
+        return out
+
+    def _predict_tubes(self, data_list: List[dict], stream) -> None:
+        """The model on a batch of tubes; their tracklets go to the clip tracking ``stream``."""
+        t0 = time.perf_counter()
+        samples = self._pose_batch(data_list)
+        t1 = time.perf_counter()
+        self.timings['pose'] += t1 - t0
+        stream.push(samples)
+        self.timings['track'] += time.perf_counter() - t1
+
+    def _tube_people(self, pred) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+        """One frame's tracked people (the stream's ``pred_instances``, None for a frame no
+        track reaches) as the frame models' arrays, and their track ids."""
+        from mmpose_track.tracking._utils import to_numpy
+        k = len(self.keypoint_names)
+        if pred is None or len(pred) == 0:
+            return dict(keypoints=np.zeros((0, k, 2)), keypoint_scores=np.zeros((0, k)),
+                        bboxes=np.zeros((0, 4)), bbox_scores=np.zeros(0)), np.zeros(0, np.int64)
+        kpts, scores = self._to_output_layout(
+            to_numpy(pred.keypoints).astype(np.float64)[..., :2],
+            to_numpy(pred.keypoint_scores).astype(np.float64))
+        people = dict(keypoints=kpts, keypoint_scores=scores,
+                      bboxes=to_numpy(pred.bboxes).astype(np.float64).reshape(-1, 4),
+                      bbox_scores=to_numpy(pred.bbox_scores).astype(np.float64).reshape(-1))
+        return people, to_numpy(pred.track_ids).astype(np.int64).reshape(-1)
+
     def _visualizer(self):
         from mmpose_track.visualization import PoseTrackLocalVisualizer
         vis = PoseTrackLocalVisualizer(name=f'pose_track_inferencer_{id(self)}_{time.time()}',
@@ -629,28 +846,35 @@ class PoseTrackInferencer:
         start = time.perf_counter()
         complete, interrupted = False, None
         bar = None
+
+        def progress_bar():  # made once the source is open (its frame count is known)
+            nonlocal bar
+            if bar is None:
+                total = self.source_info.num_frames
+                bar = _Progress(total if max_frames is None else
+                                min(max_frames, total or max_frames), enabled=progress)
+            return bar
+        if self.clip is not None:  # results come at the end: the bar follows the reading
+            self._on_frame_read = lambda: progress_bar().update()
         try:
             results = self(inputs, return_vis=render and not offline, show=show,
                            max_frames=max_frames)
             for res in results:
-                if bar is None:
-                    info = self.source_info
-                    name = name or info.name
-                    if render and not offline:
-                        mp4 = VideoWriter(osp.join(out_dir, f'{name}.mp4'), _fps(info))
-                    bar = _Progress(info.num_frames if max_frames is None else
-                                    min(max_frames, info.num_frames or max_frames),
-                                    enabled=progress)
+                if mp4 is None and render and not offline:
+                    name = name or self.source_info.name
+                    mp4 = VideoWriter(osp.join(out_dir, f'{name}.mp4'), _fps(self.source_info))
                 writer_json.add(res)
                 if mp4 is not None and 'visualization' in res:
                     t0 = time.perf_counter()
                     mp4.write(res['visualization'])
                     self.timings['render'] += time.perf_counter() - t0
-                bar.update()
+                if self.clip is None:
+                    progress_bar().update()
             complete = True
         except KeyboardInterrupt as e:
             interrupted = e
         finally:
+            self._on_frame_read = None
             if mp4 is not None:
                 mp4.close()
             if bar is not None:
@@ -688,6 +912,8 @@ class PoseTrackInferencer:
     def has_offline_step(self) -> bool:
         """Whether the tracker changes ids or adds people after the video (stitching, gap
         filling, dropping short tracks)."""
+        if self.clip is not None:  # tube merging runs when the video has ended
+            return True
         t = self.tracker
         return (getattr(t, 'stitch', None) is not None or
                 getattr(t, 'interpolate', None) is not None or

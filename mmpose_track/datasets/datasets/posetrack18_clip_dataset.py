@@ -29,6 +29,19 @@ def clip_frame_indices(frame_idx: int, clip_len: int, num_frames: int,
     return out
 
 
+def enlarge_boxes(boxes: np.ndarray, factor: float) -> np.ndarray:
+    """Boxes ``(N, 4)`` x1y1x2y2 with width and height scaled by ``factor`` about their centres
+    (the tube box of Wang et al. 2020, Sec. 3.1: the keyframe box enlarged by 25 %, not clipped
+    to the image).
+
+    Returns:
+        ``(N, 4)`` float32 boxes.
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    centre, half = (b[:, :2] + b[:, 2:]) / 2, (b[:, 2:] - b[:, :2]) * float(factor) / 2
+    return np.concatenate([centre - half, centre + half], 1).astype(np.float32)
+
+
 @DATASETS.register_module()
 class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
     """Top-down tubes: per person of a key frame, ``clip_len`` consecutive frames around it.
@@ -126,11 +139,8 @@ class PoseTrack18ClipDataset(PoseTrack18FrameDataset):
                             kpts[t] = q['keypoints'][:, :2]
                             vis[t] = np.minimum(1, q['keypoints'][:, 2])
                             break
-            x1, y1, x2, y2 = p['bbox'][0]
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            hw, hh = (x2 - x1) * self.enlarge / 2, (y2 - y1) * self.enlarge / 2
             p['key_bbox'] = p['bbox']
-            p['bbox'] = np.array([[cx - hw, cy - hh, cx + hw, cy + hh]], dtype=np.float32)
+            p['bbox'] = enlarge_boxes(p['bbox'][:1], self.enlarge)
             p['clip'] = [{k: vframes[fi][k] for k in FRAME_KEYS} for fi in inds]
             p['clip_keypoints'] = kpts
             p['clip_keypoints_visible'] = vis
