@@ -25,7 +25,8 @@ second, time per stage). Ctrl-C stops cleanly: the JSON holds every frame done, 
 ``"complete": false``, and the mp4 is closed (trackers with an offline step and clip models
 draw the mp4 after the video, so an interrupted run of theirs writes none). Bad input (a
 missing or unreadable file, a video that decodes no frame, a folder without images or with
-images of different sizes) stops with one line and exit status 2. Also ``mim run mmpose_track track_video ...``.
+images of different sizes) stops with one line and exit status 2. Also
+``mim run mmpose_track track_video ...``.
 """
 import argparse
 import sys
