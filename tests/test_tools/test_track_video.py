@@ -181,11 +181,16 @@ def test_detector_path_and_frame_folder(shared_data, tmp_path):
 
 
 # ------------------------------------------------------------------ robustness
-def test_nobody_in_the_video(clip, tmp_path):
+@pytest.mark.parametrize('model', ['frame', 'clip'])
+def test_nobody_in_the_video(model, clip, tmp_path):
+    """No box in any frame: every frame written, nobody in it (a frame model, and a clip
+    model, which then has no tube)."""
     empty = tmp_path / 'none.json'
     empty.write_text('[]')
     tool = _tool()
-    assert tool.main([clip, '--config', TINY, '--dets', str(empty), '--out-dir',
+    cfg = TINY if model == 'frame' else osp.join(REPO, 'configs', 'clip_tracking', 'tiny',
+                                                 'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
+    assert tool.main([clip, '--config', cfg, '--dets', str(empty), '--out-dir',
                       str(tmp_path / 'o'), '--quiet']) == 0
     data, tracks = _check_outputs(str(tmp_path / 'o'), clip, people_per_frame=0)
     assert data['annotations'] == [] and tracks == {}
