@@ -11,7 +11,9 @@ MMPose's (e.g.
 ``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``),
 top-down (then a person detector: an MMDet config, e.g. ``mmdet::faster_rcnn/...``, and its
 checkpoint, or a detections file as ``tools/detect_people.py`` writes), bottom-up, or a clip model
-(``configs/clip_tracking/``: person tubes, tracked when the video has ended; not a camera). Without
+(``configs/clip_tracking/``: person tubes, tracked when the video has ended; not a camera), or
+OGN's offset-guided Mask R-CNN (``configs/ogn/ogn-t4*``: boxes and joints in one pass, no
+detector). Without
 ``--checkpoint`` the weights are random (a smoke test). ``--tracker``: a config of
 ``configs/trackers/``; default the pose config's own tracker, else
 ``configs/trackers/oks_kalman_cmc.py``.

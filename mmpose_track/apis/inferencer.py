@@ -21,7 +21,9 @@ tracked and handed out one by one; only the frames of one batch are held.
 
 Clip models (the Clip Tracking Network of Wang et al. 2020, ``configs/clip_tracking/``) run the
 test loop's tube pipeline on the stream (:meth:`PoseTrackInferencer._track_tubes`): only the
-frames a tube still needs are held, and the tracks come when the video has ended.
+frames a tube still needs are held, and the tracks come when the video has ended. An MMDet
+detector with a keypoint head (OGN's offset-guided Mask R-CNN, ``configs/ogn/ogn-t4*``) is its own
+person detector: boxes and joints come from one pass.
 
 Keypoints: models in PoseTrack18's layout are written as they are; COCO's 17 joints (MMPose's
 model zoo) are mapped to PoseTrack18's with MMPose's ``KeypointConverter`` (nose, ears,
@@ -115,18 +117,13 @@ def _clip_settings(cfg, name) -> Optional[Dict[str, Any]]:
     the video pipeline ``tubes`` of its test loop; None for frame models.
 
     Raises:
-        ValueError: one line for the models this inferencer does not run: an MMDet keypoint
-            detector (offset-guided Mask R-CNN, tested by ``tools/test.py``), a clip model
-            whose test loop has no ``tubes``.
+        ValueError: a clip model whose test loop has no ``tubes`` (one line).
     """
     try:
         dataset = cfg.test_dataloader.dataset
     except AttributeError:
         dataset = {}
     dtype, model = str(dataset.get('type', '')), str(cfg.model.get('type', ''))
-    if 'Det' in dtype and 'Pose' not in model:
-        raise ValueError(f'{name}: {model} is an MMDet keypoint detector; track_video runs '
-                         'MMPose pose models: test it with tools/test.py')
     if 'Clip' not in dtype and 'Clip' not in model:
         return None
     loop = cfg.get('test_cfg') or {}
@@ -139,13 +136,31 @@ def _clip_settings(cfg, name) -> Optional[Dict[str, Any]]:
                 keyframe_step=int(dataset.get('keyframe_step', 1)), tubes=dict(tubes))
 
 
+def _keypoint_detector_joints(cfg, name) -> Optional[int]:
+    """``K`` of an MMDet detector config with a keypoint head (OGN's offset-guided Mask
+    R-CNN: boxes and joints in one pass); None for MMPose models.
+
+    Raises:
+        ValueError: an MMDet detector without keypoints given as the pose model (one line).
+    """
+    if cfg.get('default_scope') != 'mmdet':
+        return None
+    roi_head = cfg.model.get('roi_head') or {}
+    head = roi_head.get('keypoint_head') if hasattr(roi_head, 'get') else None
+    if not head:
+        raise ValueError(f'{name}: {cfg.model.get("type")} is an MMDet detector without a '
+                         'keypoint head: give it as the person detector (--det-config)')
+    return int(head.get('num_keypoints', 17))
+
+
 class PoseTrackInferencer:
     """Pose estimation and tracking of videos, frame by frame (MMPose inferencer conventions).
 
     Args:
         pose_config: the pose model's config (file, ``mmpose::...`` / ``mmpose_track::...``
             name, or ``Config``); top-down (MMPose's ``TopdownPoseEstimator`` and ours),
-            bottom-up, or a clip model (person tubes; its test loop's ``tubes`` track).
+            bottom-up, a clip model (person tubes; its test loop's ``tubes`` track), or an
+            MMDet detector with a keypoint head (boxes and joints in one pass).
         pose_checkpoint: its weights (None: random weights, for smoke tests).
         det_config, det_checkpoint: an MMDet person detector (top-down models; its
             ``person`` class, or class 0).
@@ -202,10 +217,17 @@ class PoseTrackInferencer:
             device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
         cfg = resolve_config(pose_config, 'pose config')
         self.clip = _clip_settings(cfg, pose_config)
+        # an MMDet keypoint detector finds the people and their joints in one pass
+        self.detector_joints = _keypoint_detector_joints(cfg, pose_config)
         self.pose_cfg = cfg
         self.device = device
-        self.pose_model = init_model(cfg, pose_checkpoint, device=device)
-        self.topdown = self._is_topdown(cfg)
+        if self.detector_joints is not None:
+            from mmdet.apis import init_detector
+            self.pose_model = init_detector(cfg, pose_checkpoint, device=device)
+            self.person_label = person_label(self.pose_model)
+        else:
+            self.pose_model = init_model(cfg, pose_checkpoint, device=device)
+        self.topdown = self.detector_joints is None and self._is_topdown(cfg)
         self.det_model = None
         self.dets = None
         if self.topdown:
@@ -220,8 +242,9 @@ class PoseTrackInferencer:
                 raise ValueError('a top-down pose model needs person boxes: give a detector '
                                  '(--det-config, --det-checkpoint) or a detections file (--dets)')
         elif det_config is not None or dets is not None:
-            warnings.warn('a bottom-up pose model finds the people itself: the person detector '
-                          '/ detections file is not used', stacklevel=2)
+            warnings.warn('a bottom-up pose model or a keypoint detector finds the people '
+                          'itself: the person detector / detections file is not used',
+                          stacklevel=2)
         self.batch_size = int(batch_size)
         self.pose_batch_size = int(pose_batch_size)
         self.det_score_thr = float(det_score_thr)
@@ -280,6 +303,8 @@ class PoseTrackInferencer:
         meta = dict(self.pose_model.dataset_meta or {})
         name = str(meta.get('dataset_name', '')).lower()
         k = int(meta.get('num_keypoints', 0) or 0)
+        if self.detector_joints is not None:  # our keypoint detectors learn PoseTrack18's
+            name, k = 'posetrack18', self.detector_joints
         self.converter = None
         if k == 17 and name.startswith('coco'):
             from mmpose.datasets.transforms import KeypointConverter
@@ -351,16 +376,44 @@ class PoseTrackInferencer:
             out = [self.dets.get(idx, empty) for idx, _, _ in frames]
         kept = []
         for (idx, _, _), (boxes, scores) in zip(frames, out):
-            ok = (scores > self.det_score_thr) & (boxes[:, 2] > boxes[:, 0]) & \
-                (boxes[:, 3] > boxes[:, 1])
-            boxes, scores = boxes[ok], scores[ok]
-            if len(scores) > self.max_people:
-                self._warn_once('max_people', f'frame {idx}: {len(scores)} person boxes, kept '
-                                f'the {self.max_people} best (max_people; warned once)')
-                best = np.argsort(-scores, kind='stable')[:self.max_people]
-                boxes, scores = boxes[best], scores[best]
-            kept.append((boxes, scores))
+            keep = self._kept_boxes(idx, boxes, scores)
+            kept.append((boxes[keep], scores[keep]))
         return kept
+
+    def _kept_boxes(self, frame_idx: int, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Indices of the person boxes kept: scored above ``det_score_thr``, of positive size,
+        at most the ``max_people`` best (with one warning)."""
+        ok = np.flatnonzero((scores > self.det_score_thr) & (boxes[:, 2] > boxes[:, 0]) &
+                            (boxes[:, 3] > boxes[:, 1]))
+        if len(ok) > self.max_people:
+            self._warn_once('max_people', f'frame {frame_idx}: {len(ok)} person boxes, kept '
+                            f'the {self.max_people} best (max_people; warned once)')
+            ok = ok[np.argsort(-scores[ok], kind='stable')[:self.max_people]]
+        return ok
+
+    def _detector_poses(self, frames) -> List[Dict[str, Any]]:
+        """The keypoint detector on a batch of frames: per frame the people of its ``person``
+        class (boxes and joints), filtered as the person boxes (:meth:`_kept_boxes`)."""
+        from mmdet.apis import inference_detector
+        from mmengine.registry import DefaultScope
+        import torch
+        with DefaultScope.overwrite_default_scope('mmdet'), torch.no_grad(), self._autocast():
+            results = inference_detector(self.pose_model, [img for _, img, _ in frames])
+        k = self.detector_joints
+        out = []
+        for (idx, _, _), res in zip(frames, results):
+            pred = res.pred_instances
+            boxes = pred.bboxes.detach().float().cpu().numpy().reshape(-1, 4).astype(np.float64)
+            scores = pred.scores.detach().float().cpu().numpy().reshape(-1).astype(np.float64)
+            labels = pred.labels.detach().cpu().numpy().reshape(-1)
+            kpts = pred.keypoints.detach().float().cpu().numpy().reshape(-1, k, 2)
+            kscores = pred.keypoint_scores.detach().float().cpu().numpy().reshape(-1, k)
+            person = (labels == self.person_label) & np.isfinite(boxes).all(1)
+            keep = np.flatnonzero(person)[self._kept_boxes(idx, boxes[person], scores[person])]
+            out.append(dict(keypoints=kpts[keep].astype(np.float64),
+                            keypoint_scores=kscores[keep].astype(np.float64),
+                            bboxes=boxes[keep], bbox_scores=scores[keep], _pairwise={}))
+        return out
 
     def _autocast(self):
         """bf16 autocast on CUDA when ``amp``, else a no-op context."""
@@ -580,7 +633,10 @@ class PoseTrackInferencer:
         boxes = self._person_boxes(batch) if self.topdown else [None] * len(batch)
         t1 = time.perf_counter()
         self.timings['detect'] += t1 - t0
-        people = self._poses(batch, boxes)
+        if self.detector_joints is not None:  # boxes and joints in one pass ('pose')
+            people = self._detector_poses(batch)
+        else:
+            people = self._poses(batch, boxes)
         self.timings['pose'] += time.perf_counter() - t1
         keys = getattr(self.tracker, 'feature_keys', ())
         for (idx, img, file_name), p in zip(batch, people):

@@ -180,6 +180,21 @@ def test_detector_path_and_frame_folder(shared_data, tmp_path):
     assert not osp.exists(out / f'{NAME}.mp4')
 
 
+def test_keypoint_detector_as_the_pose_model(clip, tmp_path):
+    """OGN's offset-guided Mask R-CNN (an MMDet detector with a keypoint head; random weights)
+    as the pose model: no person detector needed, its boxes and joints tracked with its
+    config's tracker and suppression, at most max_people per frame. (Its tracks equal the test
+    loop's: tests/test_ogn/test_ogn_mask_rcnn.py.)"""
+    out = tmp_path / 'kd'
+    cfg = osp.join(REPO, 'configs', 'ogn', 'tiny', 'ogn-t4a_mask-rcnn-tiny_synthetic.py')
+    assert _tool().main([clip, '--config', cfg, '--out-dir', str(out), '--det-score-thr', '0',
+                         '--max-people', '5', '--quiet', '--device', 'cpu']) == 0
+    data, _ = _check_outputs(str(out), clip)
+    per_frame = [sum(a['image_id'] == im['id'] for a in data['annotations'])
+                 for im in data['images']]
+    assert all(1 <= n <= 5 for n in per_frame), per_frame
+
+
 # ------------------------------------------------------------------ robustness
 @pytest.mark.parametrize('model', ['frame', 'clip'])
 def test_nobody_in_the_video(model, clip, tmp_path):
@@ -216,7 +231,8 @@ def test_200_boxes_in_a_frame_keep_the_best(clip, tmp_path):
 
 @pytest.mark.parametrize('case', ['missing', 'not_video', 'zero_length', 'truncated',
                                   'empty_folder', 'mixed_sizes', 'no_boxes_source',
-                                  'bad_config', 'clip_model_camera', 'camera'])
+                                  'bad_config', 'clip_model_camera', 'detector_as_pose_model',
+                                  'camera'])
 def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
     tool = _tool()
     inp, extra = str(tmp_path / 'nope.mp4'), ['--dets', dets]
@@ -254,6 +270,9 @@ def test_bad_input_is_one_line(case, clip, dets, tmp_path, capsys):
         words = 'pose config not found'
     if case == 'camera':  # a digit string that is no path: a camera index
         inp, words = '99', 'cannot open camera 99'
+    if case == 'detector_as_pose_model':  # an MMDet detector without a keypoint head
+        inp, cfg, extra = clip, TINY_DET, []
+        words = 'without a keypoint head: give it as the person detector'
     if case == 'clip_model_camera':  # tube merging needs the video's end
         inp, cfg = '0', osp.join(REPO, 'configs', 'clip_tracking', 'tiny',
                                  'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
