@@ -173,7 +173,9 @@ class PoseTrackInferencer:
             one, else the CPU (as MMPose's inferencers).
         batch_size: frames per batch (the detector runs on the batch, the pose model on all
             its people in chunks of ``pose_batch_size``).
-        pose_batch_size: people per pose-model forward.
+        pose_batch_size: people per pose-model forward (top-down; for bottom-up models, frames
+            per forward, at most their config's test batch size: MMPose's DEKR predicts one
+            image at a time).
         det_score_thr: person boxes scored at most this are dropped.
         max_people: at most this many boxes per frame (the best scored; a frame with more
             gives a one-line warning).
@@ -247,6 +249,12 @@ class PoseTrackInferencer:
                           stacklevel=2)
         self.batch_size = int(batch_size)
         self.pose_batch_size = int(pose_batch_size)
+        if not self.topdown and self.detector_joints is None:
+            try:
+                test_batch = int(cfg.test_dataloader.get('batch_size', 1) or 1)
+            except AttributeError:
+                test_batch = 1
+            self.pose_batch_size = min(self.pose_batch_size, max(1, test_batch))
         self.det_score_thr = float(det_score_thr)
         self.max_people = int(max_people)
         self.kpt_thr = float(kpt_thr)

@@ -180,6 +180,20 @@ def test_detector_path_and_frame_folder(shared_data, tmp_path):
     assert not osp.exists(out / f'{NAME}.mp4')
 
 
+def test_stock_mmpose_bottomup_config_one_frame_per_forward(clip):
+    """MMPose's DEKR (bottom-up; its head predicts one image per forward, its config's test
+    batch size is 1) by its mmpose:: name, random weights: two frames in one batch go through
+    the model one by one and both come out."""
+    from mmpose_track.apis import PoseTrackInferencer
+    inf = PoseTrackInferencer(
+        'mmpose::body_2d_keypoint/dekr/coco/dekr_hrnet-w32_8xb10-140e_coco-512x512.py',
+        device='cpu', batch_size=2)
+    assert not inf.topdown and inf.pose_batch_size == 1
+    res = list(inf(clip, max_frames=2))
+    assert [r['frame_idx'] for r in res] == [0, 1]
+    assert all(p['keypoints'].shape == (17, 2) for r in res for p in r['predictions'])
+
+
 def test_keypoint_detector_as_the_pose_model(clip, tmp_path):
     """OGN's offset-guided Mask R-CNN (an MMDet detector with a keypoint head; random weights)
     as the pose model: no person detector needed, its boxes and joints tracked with its
