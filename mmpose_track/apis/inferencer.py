@@ -177,8 +177,9 @@ class PoseTrackInferencer:
             per forward, at most their config's test batch size: MMPose's DEKR predicts one
             image at a time).
         det_score_thr: person boxes scored at most this are dropped.
-        max_people: at most this many boxes per frame (the best scored; a frame with more
-            gives a one-line warning).
+        max_people: at most this many people per frame (the best scored boxes of the
+            detector, or people of a bottom-up model; a frame with more gives a one-line
+            warning).
         nms: per-frame suppression of duplicate poses before tracking
             (:func:`~mmpose_track.tracking.suppress_poses` steps); None: the pose config's
             ``test_cfg.nms`` when it has one, else ``[dict(type='oks', thr=0.9)]`` for
@@ -539,22 +540,29 @@ class PoseTrackInferencer:
         vis = conv['keypoints_visible']
         return conv['keypoints'][..., :2], (vis[..., 0] if vis.ndim == 3 else vis)
 
-    def _suppress(self, people: Dict[str, Any]) -> Dict[str, Any]:
-        """Per-frame suppression (``nms``); the model's per-frame arrays that index people
-        (``pred_pairwise``) are restricted to the people kept in the frames they index, as in
-        the test loops (:func:`~mmpose_track.tracking.video_stream.select_pairwise_features`)."""
+    def _suppress(self, people: Dict[str, Any], frame_idx: int) -> Dict[str, Any]:
+        """Per-frame suppression (``nms``), then at most the ``max_people`` best scored people
+        (bottom-up models find any number; one warning); the model's per-frame arrays that index
+        people (``pred_pairwise``) are restricted to the people kept in the frames they index,
+        as in the test loops
+        (:func:`~mmpose_track.tracking.video_stream.select_pairwise_features`)."""
         from mmpose_track.tracking._utils import is_tensor
         from mmpose_track.tracking.video_stream import select_pairwise_features
         pairwise = people.pop('_pairwise', {})
         n = len(people['keypoints'])
-        keep = None
+        keep = np.arange(n)
         if self.nms and n >= 2:
             from mmpose_track.tracking import suppress_poses
             keep = np.sort(np.asarray(suppress_poses(
                 people['keypoints'], people['keypoint_scores'], people['bboxes'],
                 people['bbox_scores'], steps=self.nms), np.int64))
-            if len(keep) == n:
-                keep = None
+        if len(keep) > self.max_people:
+            self._warn_once('max_people', f'frame {frame_idx}: {len(keep)} people, kept the '
+                            f'{self.max_people} best (max_people; warned once)')
+            scores = np.asarray(people['bbox_scores'], np.float64)[keep]
+            keep = np.sort(keep[np.argsort(-scores, kind='stable')[:self.max_people]])
+        if len(keep) == n:
+            keep = None
         if keep is not None:
             people = {k: v[_index_like(keep, v)] if is_tensor(v) else v[keep]
                       for k, v in people.items()}
@@ -649,7 +657,7 @@ class PoseTrackInferencer:
         keys = getattr(self.tracker, 'feature_keys', ())
         for (idx, img, file_name), p in zip(batch, people):
             t2 = time.perf_counter()
-            p = self._suppress(p)
+            p = self._suppress(p, idx)
             kpts = np.concatenate([p['keypoints'], p['keypoint_scores'][..., None]], -1)
             feats = {k: v for k, v in p.items() if k in keys}
             feats.update(p.pop('_pairwise', {}))

@@ -194,6 +194,31 @@ def test_stock_mmpose_bottomup_config_one_frame_per_forward(clip):
     assert all(p['keypoints'].shape == (17, 2) for r in res for p in r['predictions'])
 
 
+def test_bottomup_people_capped_at_max_people(clip, monkeypatch):
+    """A bottom-up model finds 10 people a frame (TemporalNet, random weights); with
+    max_people=4 the 4 best scored are tracked (one warning), and TemporalNet's per-frame
+    arrays (TIE) follow them: the tracker runs on consistent inputs."""
+    from mmpose_track.apis import PoseTrackInferencer
+    from mmpose_track.apis import inferencer as mod
+    cfg = osp.join(REPO, 'configs', 'st_embed', 'tiny',
+                   'st-embed-s3_temporalnet-hg1-tiny_synthetic-128x128.py')
+    found = []
+    real = mod.PoseTrackInferencer._poses
+
+    def spy(self, frames, boxes):
+        out = real(self, frames, boxes)
+        found.extend(np.array(p['bbox_scores'], copy=True) for p in out)
+        return out
+    monkeypatch.setattr(mod.PoseTrackInferencer, '_poses', spy)
+    inf = PoseTrackInferencer(cfg, device='cpu', max_people=4)
+    with pytest.warns(UserWarning, match='10 people, kept the 4 best'):
+        res = list(inf(clip, max_frames=3))
+    for r, scores in zip(res, found):
+        assert len(scores) == 10
+        np.testing.assert_allclose(sorted(p['bbox_score'] for p in r['predictions']),
+                                   np.sort(scores)[-4:], rtol=1e-6)
+
+
 def test_keypoint_detector_as_the_pose_model(clip, tmp_path):
     """OGN's offset-guided Mask R-CNN (an MMDet detector with a keypoint head; random weights)
     as the pose model: no person detector needed, its boxes and joints tracked with its
