@@ -775,7 +775,7 @@ class PoseTrackInferencer:
                         self._on_frame_read()
                 if undetected and (ended or len(undetected) >= self.batch_size):
                     t0 = time.perf_counter()
-                    frames = [(window.frame(p)[0], window.frame(p)[1], None) for p in undetected]
+                    frames = [window.frame(p) for p in undetected]
                     detected.update(zip(undetected, self._person_boxes(frames)))
                     undetected = []
                     self.timings['detect'] += time.perf_counter() - t0
