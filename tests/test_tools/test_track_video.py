@@ -48,6 +48,11 @@ def dets(tmp_path_factory):
     return str(path)
 
 
+def _read(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def _video_props(path):
     cap = cv2.VideoCapture(path)
     n = 0
@@ -65,8 +70,8 @@ def _video_props(path):
 def _check_outputs(out_dir, clip, people_per_frame=None, k=17):
     """Every output file against the input and against each other."""
     n_in, size_in = _video_props(clip)
-    data = json.load(open(osp.join(out_dir, f'{NAME}.json')))
-    tracks = json.load(open(osp.join(out_dir, f'{NAME}_tracks.json')))['tracks']
+    data = _read(osp.join(out_dir, f'{NAME}.json'))
+    tracks = _read(osp.join(out_dir, f'{NAME}_tracks.json'))['tracks']
     assert data['info']['complete'] is True
     # one image per video frame, in order, with the frame's size
     assert [im['frame_idx'] for im in data['images']] == list(range(n_in))
@@ -171,7 +176,7 @@ def test_detector_path_and_frame_folder(shared_data, tmp_path):
     assert tool.main([folder, '--config', TINY, '--det-config', TINY_DET, '--out-dir', str(out),
                       '--det-score-thr', '0.0', '--max-people', '3', '--max-frames', '2',
                       '--batch-size', '1', '--quiet', '--no-render']) == 0
-    data = json.load(open(out / f'{NAME}.json'))
+    data = _read(out / f'{NAME}.json')
     assert [im['file_name'] for im in data['images']] == [
         f'{NAME}/000000.jpg', f'{NAME}/000001.jpg']
     per_frame = [sum(a['image_id'] == im['id'] for a in data['annotations'])
@@ -340,11 +345,11 @@ def test_interrupted_run_keeps_complete_json_and_a_playable_mp4(clip, dets, tmp_
     out = tmp_path / 'int'
     assert tool.main([clip, '--config', TINY, '--dets', dets, '--out-dir', str(out),
                       '--batch-size', '1', '--quiet']) == 130
-    data = json.load(open(out / f'{NAME}.json'))
+    data = _read(out / f'{NAME}.json')
     assert data['info']['complete'] is False
     assert [im['frame_idx'] for im in data['images']] == [0, 1, 2]
     assert len(data['annotations']) == 6
-    tracks = json.load(open(out / f'{NAME}_tracks.json'))
+    tracks = _read(out / f'{NAME}_tracks.json')
     assert tracks['info']['complete'] is False
     assert _video_props(str(out / f'{NAME}.mp4')) == (3, (720, 1280))
 
@@ -362,7 +367,7 @@ def test_mim_run_finds_the_command(clip, dets, tmp_path):
                           '--max-frames', '2', '--no-render', '--quiet'],
                          capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert res.returncode == 0, res.stderr[-3000:]
-    data = json.load(open(out / f'{NAME}.json'))
+    data = _read(out / f'{NAME}.json')
     assert len(data['images']) == 2 and len(data['annotations']) == 4
 
 
@@ -381,7 +386,7 @@ def test_truncated_streamable_video_gives_the_frames_that_decode(clip, dets, tmp
     with pytest.warns(UserWarning, match='does not decode'):
         assert tool.main([str(cut), '--config', TINY, '--dets', dets, '--out-dir', str(out),
                           '--quiet']) == 0
-    data = json.load(open(out / f'{NAME}.json'))
+    data = _read(out / f'{NAME}.json')
     assert data['info']['complete'] is True and data['info']['truncated'] is True
     assert [im['frame_idx'] for im in data['images']] == list(range(n_ok))
     assert _video_props(str(out / f'{NAME}.mp4'))[0] == n_ok
@@ -537,7 +542,7 @@ def test_dropped_short_track_is_not_gap_filled(clip, tmp_path):
     tool = _tool()
     assert tool.main([clip, '--config', TINY, '--dets', str(dets), '--tracker', str(tracker),
                       '--out-dir', str(tmp_path / 'o'), '--quiet', '--no-render']) == 0
-    data = json.load(open(tmp_path / 'o' / f'{NAME}.json'))
+    data = _read(tmp_path / 'o' / f'{NAME}.json')
     assert len(data['annotations']) == 5
     assert not any(a.get('interpolated') for a in data['annotations'])
     assert {a['track_id'] for a in data['annotations']} == {0}
@@ -664,7 +669,7 @@ def test_clip_model_interrupted_keeps_the_frames_all_their_tubes_reached(
     out = tempfile.mkdtemp()
     with pytest.raises(KeyboardInterrupt):
         inf.track_video(clip, out, progress=False)
-    data = json.load(open(osp.join(out, f'{NAME}.json')))
+    data = _read(osp.join(out, f'{NAME}.json'))
     assert data['info']['complete'] is False
     assert [im['frame_idx'] for im in data['images']] == [0, 1]
     assert len(data['annotations']) == 4
