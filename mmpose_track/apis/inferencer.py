@@ -506,8 +506,9 @@ class PoseTrackInferencer:
                 from mmpose_track.tracking import bboxes_from_keypoints
                 kk = np.concatenate([k, scores[-1][..., None]], -1)
                 bbs.append(bboxes_from_keypoints(kk))
+            # people without a box score (MMPose's DEKR) are scored by their mean joint score
             bss.append(to_numpy(pred.bbox_scores).reshape(-1) if 'bbox_scores' in pred else
-                       np.ones(len(pred)))
+                       scores[-1].mean(-1))
             for key in want:
                 if key in pred:  # as the model gives them (tensors stay on its device)
                     extra.setdefault(key, []).append(pred.get(key))
@@ -593,6 +594,8 @@ class PoseTrackInferencer:
         (``finalize()``: stitched ids, ``-1`` for dropped tracks). Clip models track a whole
         video offline (:meth:`_track_tubes`): their results come after the last frame.
         """
+        if show:
+            _check_display()
         if self.clip is not None:
             yield from self._track_tubes(inputs, return_vis, show, max_frames)
             return
@@ -718,14 +721,15 @@ class PoseTrackInferencer:
         """Clip tracking of one video (Wang et al. 2020, Sec. 3.2-3.3), as the test loop's
         :class:`~mmpose_track.tracking.ClipTrackingStream` does it, on a stream of frames.
 
-        Keyframes (every ``keyframe_step``-th frame) go through the detector in batches of
-        ``batch_size``; each box, enlarged by the dataset's ``enlarge``, cuts a tube from the
-        ``clip_len`` frames around its keyframe (:class:`~mmpose_track.apis.tube_window.TubeWindow`:
-        only the frames a tube still needs are held), and the tubes go through the model in
-        batches (``pose_batch_size`` crops). Only the tracklets (poses, not frames) are kept for
-        the offline step: when the video ends they are sewn into tracks and their hypotheses
-        merged (the test loop's ``tubes``), and the frames are handed out; drawing them
-        (``return_vis`` / ``show``) reads the input a second time.
+        Keyframes (frames whose number is a multiple of ``keyframe_step``) go through the
+        detector in batches of up to ``batch_size``; each box, enlarged by the dataset's
+        ``enlarge``, cuts a tube from the ``clip_len`` frames around its keyframe
+        (:class:`~mmpose_track.apis.tube_window.TubeWindow`: at most ``clip_len`` frames are
+        held), and the tubes go through the model in batches (``pose_batch_size`` crops). Only
+        the tracklets (poses, not frames) are kept for the offline step: when the video ends
+        they are sewn into tracks and their hypotheses merged (the test loop's ``tubes``), and
+        the frames are handed out; drawing them (``return_vis`` / ``show``) reads the input a
+        second time.
 
         Ctrl-C stops the reading: the frames whose tubes have all been predicted are tracked
         and handed out, then the interrupt is raised again.
@@ -750,10 +754,8 @@ class PoseTrackInferencer:
         meta = self.pose_model.dataset_meta or {}
         stream = ClipTrackingStream(**self.tubes_cfg, num_keypoints=meta.get('num_keypoints'),
                                     dataset_meta=meta)
-        window = TubeWindow(self.clip['clip_len'], self.clip['keyframe_step'])
+        window = TubeWindow(self.clip['clip_len'], self.clip['keyframe_step'], self.batch_size)
         records: List[dict] = []  # per position: frame_idx, file_name, width, height
-        undetected: List[int] = []  # keyframes waiting for the detector
-        detected: Dict[int, tuple] = {}  # keyframes waiting for their last frame: boxes
         tubes: deque = deque()  # (keyframe, tube data through the test pipeline)
         chunk = max(1, self.pose_batch_size // self.clip['clip_len'])  # tubes per forward
         interrupted = None
@@ -765,31 +767,28 @@ class PoseTrackInferencer:
                 self.timings['decode'] += time.perf_counter() - t0
                 ended = item is None
                 if not ended:
-                    pos = window.push(item)
                     idx, img, file_name = item
+                    window.push(item, index=idx)  # keyframes by frame number, as the dataset
                     records.append(dict(frame_idx=int(idx), file_name=file_name,
                                         width=int(img.shape[1]), height=int(img.shape[0])))
-                    if window.is_keyframe(pos):
-                        undetected.append(pos)
                     if self._on_frame_read is not None:
                         self._on_frame_read()
-                if undetected and (ended or len(undetected) >= self.batch_size):
+                keys = window.to_detect(ended)
+                if keys:
                     t0 = time.perf_counter()
-                    frames = [window.frame(p) for p in undetected]
-                    detected.update(zip(undetected, self._person_boxes(frames)))
-                    undetected = []
+                    window.set_boxes(keys, self._person_boxes([window.frame(k) for k in keys]))
                     self.timings['detect'] += time.perf_counter() - t0
-                for key in window.ready(detected, ended):
+                for key in window.ready(ended):
                     t0 = time.perf_counter()
-                    tubes.extend((key, d) for d in self._tube_data(window, key, *detected[key]))
-                    del detected[key]  # after: an interrupted keyframe still counts as waiting
+                    tubes.extend((key, d) for d in self._tube_data(window, key, *window.boxes(key)))
+                    window.cut_done(key)  # after: an interrupted keyframe still counts as waiting
                     self.timings['pose'] += time.perf_counter() - t0
                 while len(tubes) >= chunk or (ended and tubes):
                     m = min(chunk, len(tubes))
                     self._predict_tubes([tubes[i][1] for i in range(m)], stream)
                     for _ in range(m):  # after: interrupted tubes still count as waiting
                         tubes.popleft()
-                window.release(min(undetected + list(detected), default=None))
+                window.release()
                 if ended:
                     break
         except KeyboardInterrupt as e:
@@ -800,10 +799,9 @@ class PoseTrackInferencer:
         n = len(records)
         if interrupted is not None:
             # frames some tube not yet predicted would cover are left out: those from T // 2
-            # before the oldest keyframe waiting (or the next one to be read)
-            waiting = undetected + list(detected) + [k for k, _ in tubes]
-            next_key = -(-window.count // window.keyframe_step) * window.keyframe_step
-            n = max(0, min(n, min(waiting + [next_key]) - window.before))
+            # before the oldest keyframe waiting (or the next frame, which may be one)
+            waiting = window.waiting + [k for k, _ in tubes] + [window.count]
+            n = max(0, min(n, min(waiting) - window.before))
         t0 = time.perf_counter()
         by_pos = {int(f.metainfo['frame_idx']): f.pred_instances for f in stream.flush()}
         self.timings['track'] += time.perf_counter() - t0
@@ -1021,6 +1019,17 @@ def _show(frame: np.ndarray) -> None:
     try:
         cv2.imshow('mmpose_track', frame)
         cv2.waitKey(1)
+    except cv2.error as e:
+        lines = str(e).strip().splitlines()
+        raise ValueError('cannot show frames (no display or no GUI support in OpenCV): '
+                         f'{lines[-1] if lines else e}') from None
+
+
+def _check_display() -> None:
+    """One line now, before any frame is read, where no window can be opened (``show``)."""
+    import cv2
+    try:
+        cv2.namedWindow('mmpose_track', cv2.WINDOW_NORMAL)
     except cv2.error as e:
         lines = str(e).strip().splitlines()
         raise ValueError('cannot show frames (no display or no GUI support in OpenCV): '

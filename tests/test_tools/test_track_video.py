@@ -224,6 +224,22 @@ def test_bottomup_people_capped_at_max_people(clip, monkeypatch):
                                    np.sort(scores)[-4:], rtol=1e-6)
 
 
+def test_people_without_box_scores_are_scored_by_their_joints(dets):
+    """A head that gives no ``bbox_scores`` (MMPose's DEKR): each person is scored by its mean
+    joint score, which max_people and the suppression rank by."""
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+
+    from mmpose_track.apis import PoseTrackInferencer
+    inf = PoseTrackInferencer(TINY, dets=dets, device='cpu')
+    scores = np.array([[0.2] * 17, [0.9] * 16 + [0.5]], np.float32)
+    sample = PoseDataSample()
+    sample.pred_instances = InstanceData(keypoints=np.zeros((2, 17, 2), np.float32),
+                                         keypoint_scores=scores)
+    out = inf._gather([sample])
+    np.testing.assert_allclose(out['bbox_scores'], [0.2, (0.9 * 16 + 0.5) / 17], rtol=1e-6)
+
+
 def test_keypoint_detector_as_the_pose_model(clip, tmp_path):
     """OGN's offset-guided Mask R-CNN (an MMDet detector with a keypoint head; random weights)
     as the pose model: no person detector needed, its boxes and joints tracked with its
@@ -514,17 +530,28 @@ def test_stock_mmdet_detector_config_as_it_is(shared_data, tmp_path):
         assert p['keypoints'].shape == (17, 2) and p['track_id'] >= 0
 
 
-def test_show_without_a_display_is_one_line(clip, dets, tmp_path, monkeypatch, capsys):
-    """--show where OpenCV cannot open a window (a headless machine): exit 2 with one line."""
+@pytest.mark.parametrize('model', ['frame', 'clip'])
+def test_show_without_a_display_is_one_line(model, clip, dets, tmp_path, monkeypatch, capsys):
+    """--show where OpenCV cannot open a window (a headless machine): exit 2 with one line,
+    before any frame is read (a clip model would otherwise track the whole video first)."""
+    from mmpose_track.apis import inferencer as mod
+
     def no_window(*args):
         raise cv2.error('OpenCV(4.x) window.cpp: error: The function is not implemented')
     monkeypatch.setattr(cv2, 'imshow', no_window)
-    tool = _tool()
-    rc = tool.main([clip, '--config', TINY, '--dets', dets, '--out-dir', str(tmp_path / 's'),
-                    '--show', '--quiet', '--max-frames', '2'])
+    monkeypatch.setattr(cv2, 'namedWindow', no_window)
+    read = []
+    real = mod.PoseTrackInferencer._person_boxes
+    monkeypatch.setattr(mod.PoseTrackInferencer, '_person_boxes',
+                        lambda self, frames: read.append(frames) or real(self, frames))
+    cfg = TINY if model == 'frame' else osp.join(REPO, 'configs', 'clip_tracking', 'tiny',
+                                                 'clip-s2_hrnet3d-tiny-t3_synthetic-128x96.py')
+    rc = _tool().main([clip, '--config', cfg, '--dets', dets, '--out-dir', str(tmp_path / 's'),
+                       '--show', '--quiet', '--max-frames', '2'])
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith('track_video.py: error')]
     assert rc == 2 and len(lines) == 1 and 'cannot show frames' in lines[0], err
+    assert read == []
 
 
 def test_dropped_short_track_is_not_gap_filled(clip, tmp_path):
