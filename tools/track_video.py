@@ -49,7 +49,8 @@ def parse_args(argv=None):
     p.add_argument('--device', help='cpu, cuda, cuda:0... (default: the first GPU when there is '
                    'one, else the CPU)')
     p.add_argument('--no-render', action='store_true', help='do not write the mp4')
-    p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA devices)')
+    p.add_argument('--amp', action='store_true',
+                   help='backbones in bf16 autocast (for CUDA; heads stay float32)')
     p.add_argument('--show', action='store_true', help='show the tracked frames in a window')
     p.add_argument('--batch-size', type=int, default=4, help='frames per batch')
     p.add_argument('--det-score-thr', type=float, default=0.5, help='person boxes above it')

@@ -136,6 +136,33 @@ def _clip_settings(cfg, name) -> Optional[Dict[str, Any]]:
                 keyframe_step=int(dataset.get('keyframe_step', 1)), tubes=dict(tubes))
 
 
+def _float32(x):
+    """Floating tensors (also inside tuples, lists and dicts) as float32; the rest as it is."""
+    import torch
+    if isinstance(x, torch.Tensor):
+        return x.float() if x.is_floating_point() else x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_float32(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _float32(v) for k, v in x.items()}
+    return x
+
+
+def _bf16_features(extract_feat, device_type: str):
+    """A model's ``extract_feat`` (backbone and neck) under bf16 autocast, its features back
+    in float32."""
+    import functools
+
+    import torch
+
+    @functools.wraps(extract_feat)
+    def run(*args, **kwargs):
+        with torch.autocast(device_type, dtype=torch.bfloat16):
+            feats = extract_feat(*args, **kwargs)
+        return _float32(feats)
+    return run
+
+
 def _keypoint_detector_joints(cfg, name) -> Optional[int]:
     """``K`` of an MMDet detector config with a keypoint head (OGN's offset-guided Mask
     R-CNN: boxes and joints in one pass); None for MMPose models.
@@ -185,7 +212,10 @@ class PoseTrackInferencer:
             ``test_cfg.nms`` when it has one, else ``[dict(type='oks', thr=0.9)]`` for
             top-down models (MMPose's evaluation) and none for bottom-up ones.
         kpt_thr: joints scored at most this are not drawn.
-        amp: run the detector and the pose model under bf16 autocast (CUDA devices).
+        amp: run the backbones (and necks) of the detector and the pose model under bf16
+            autocast (``extract_feat``); their features return as float32, so the heads,
+            decoders and NMS, which take no bf16 (MMPose's ``to_numpy``, mmcv's NMS), run as
+            without it. Meant for CUDA; on CPUs without bf16 units it is slower.
 
     Raises:
         FileNotFoundError: a config or checkpoint is missing.
@@ -259,7 +289,12 @@ class PoseTrackInferencer:
         self.det_score_thr = float(det_score_thr)
         self.max_people = int(max_people)
         self.kpt_thr = float(kpt_thr)
-        self.amp = bool(amp) and str(device).startswith('cuda')
+        self.amp = bool(amp)
+        if self.amp:  # the backbones in bf16; heads, decoding and NMS stay in float32
+            kind = 'cuda' if str(device).startswith('cuda') else 'cpu'
+            for model in (self.pose_model, self.det_model):
+                if model is not None and callable(getattr(model, 'extract_feat', None)):
+                    model.extract_feat = _bf16_features(model.extract_feat, kind)
         test_cfg = cfg.get('test_cfg') or {}
         user_nms = nms
         if nms is None and self.clip is None:
@@ -371,7 +406,7 @@ class PoseTrackInferencer:
             from mmdet.apis import inference_detector
             from mmengine.registry import DefaultScope
             # MMDet builds its test pipeline at each call, in the current scope: MMDet's
-            with DefaultScope.overwrite_default_scope('mmdet'), self._autocast():
+            with DefaultScope.overwrite_default_scope('mmdet'):
                 results = inference_detector(self.det_model, [img for _, img, _ in frames])
             for res in results:
                 pred = res.pred_instances
@@ -406,7 +441,7 @@ class PoseTrackInferencer:
         from mmdet.apis import inference_detector
         from mmengine.registry import DefaultScope
         import torch
-        with DefaultScope.overwrite_default_scope('mmdet'), torch.no_grad(), self._autocast():
+        with DefaultScope.overwrite_default_scope('mmdet'), torch.no_grad():
             results = inference_detector(self.pose_model, [img for _, img, _ in frames])
         k = self.detector_joints
         out = []
@@ -424,14 +459,6 @@ class PoseTrackInferencer:
                             bboxes=boxes[keep], bbox_scores=scores[keep], _pairwise={}))
         return out
 
-    def _autocast(self):
-        """bf16 autocast on CUDA when ``amp``, else a no-op context."""
-        import contextlib
-        if not self.amp:
-            return contextlib.nullcontext()
-        import torch
-        return torch.autocast('cuda', dtype=torch.bfloat16)
-
     def _pose_batch(self, data_list: List[dict]):
         """The pose model's ``test_step`` on ``data_list`` (already through the test
         pipeline), in chunks; one ``PoseDataSample`` per entry."""
@@ -440,7 +467,7 @@ class PoseTrackInferencer:
         out = []
         for i in range(0, len(data_list), self.pose_batch_size):
             batch = pseudo_collate(data_list[i:i + self.pose_batch_size])
-            with torch.no_grad(), self._autocast():
+            with torch.no_grad():
                 out.extend(self.pose_model.test_step(batch))
         return out
 

@@ -240,6 +240,48 @@ def test_people_without_box_scores_are_scored_by_their_joints(dets):
     np.testing.assert_allclose(out['bbox_scores'], [0.2, (0.9 * 16 + 0.5) / 17], rtol=1e-6)
 
 
+@pytest.mark.parametrize('case', ['topdown_file', 'topdown_detector', 'keypoint_detector',
+                                  'bottomup'])
+def test_amp_runs_the_backbones_in_bf16(case, clip, dets):
+    """--amp (bf16 autocast; the CPU's autocast stands in for CUDA's): the backbones run in
+    bf16 and their features come back in float32, within bf16's precision of the float32 ones,
+    so the heads, decoders and NMS run as without it (they failed on bf16 tensors: MMPose's
+    to_numpy, mmcv's NMS); every kind of model tracks."""
+    import torch
+
+    from mmpose_track.apis import PoseTrackInferencer
+    cfg, kw = TINY, dict(dets=dets)
+    if case == 'topdown_detector':
+        kw = dict(det_config=TINY_DET, det_score_thr=0.0, max_people=3)
+    elif case == 'keypoint_detector':
+        cfg = osp.join(REPO, 'configs', 'ogn', 'tiny', 'ogn-t4a_mask-rcnn-tiny_synthetic.py')
+        kw = dict(det_score_thr=0.0, max_people=3)
+    elif case == 'bottomup':
+        cfg = osp.join(REPO, 'configs', 'st_embed', 'tiny',
+                       'st-embed-s3_temporalnet-hg1-tiny_synthetic-128x128.py')
+        kw = {}
+    plain = PoseTrackInferencer(cfg, device='cpu', **kw)
+    inf = PoseTrackInferencer(cfg, device='cpu', amp=True, **kw)
+    inf.pose_model.load_state_dict(plain.pose_model.state_dict())
+    x = torch.rand(1, 3, 128, 128) * 255
+    with torch.no_grad():
+        want, got = plain.pose_model.extract_feat(x), inf.pose_model.extract_feat(x)
+    want = want if isinstance(want, (list, tuple)) else [want]
+    got = got if isinstance(got, (list, tuple)) else [got]
+    for w, g in zip(want, got):
+        w, g = (w[0], g[0]) if isinstance(w, (list, tuple)) else (w, g)
+        assert g.dtype == torch.float32
+        # computed in bf16 (not equal), within its precision
+        assert 0 < (g - w).abs().max() <= 0.05 * w.abs().max()
+    res = list(inf(clip, max_frames=2))
+    assert [r['frame_idx'] for r in res] == [0, 1]
+    n = [len(r['predictions']) for r in res]
+    assert all(k >= 1 for k in n), n
+    for r in res:
+        for p in r['predictions']:
+            assert np.isfinite(p['keypoints']).all() and p['keypoints'].dtype == np.float64
+
+
 def test_keypoint_detector_as_the_pose_model(clip, tmp_path):
     """OGN's offset-guided Mask R-CNN (an MMDet detector with a keypoint head; random weights)
     as the pose model: no person detector needed, its boxes and joints tracked with its
