@@ -290,10 +290,8 @@ def main(argv=None) -> int:
     try:
         run(args)
     except (OSError, ValueError) as e:  # PoseTrack18FormatError is a ValueError
-        lines = str(e).strip().splitlines()
-        print(f'detect_people.py: error: {lines[0] if lines else type(e).__name__}',
-              file=sys.stderr)
-        return 2
+        from mmpose_track.utils import fail_in_one_line
+        return fail_in_one_line('detect_people.py', e)
     return 0
 
 

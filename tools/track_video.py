@@ -62,10 +62,8 @@ def parse_args(argv=None):
 
 
 def _fail(err: BaseException) -> int:
-    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-    lines = text.strip().splitlines()
-    print(f'track_video.py: error: {lines[0] if lines else type(err).__name__}', file=sys.stderr)
-    return 2
+    from mmpose_track.utils import fail_in_one_line
+    return fail_in_one_line('track_video.py', err)
 
 
 def main(argv=None) -> int:

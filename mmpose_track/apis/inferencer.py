@@ -401,63 +401,65 @@ class PoseTrackInferencer:
     # ------------------------------------------------------------------ models
     def _person_boxes(self, frames: Sequence[Tuple[int, np.ndarray, str]]):
         """``[(boxes x1y1x2y2 (n, 4), scores (n,))]`` per frame of the batch."""
-        out = []
         if self.det_model is not None:
-            from mmdet.apis import inference_detector
-            from mmengine.registry import DefaultScope
-            # MMDet builds its test pipeline at each call, in the current scope: MMDet's
-            with DefaultScope.overwrite_default_scope('mmdet'):
-                results = inference_detector(self.det_model, [img for _, img, _ in frames])
-            for res in results:
-                pred = res.pred_instances
-                boxes = pred.bboxes.detach().cpu().numpy().reshape(-1, 4).astype(np.float64)
-                scores = pred.scores.detach().cpu().numpy().reshape(-1).astype(np.float64)
-                labels = pred.labels.detach().cpu().numpy().reshape(-1)
-                keep = (labels == self.person_label) & np.isfinite(boxes).all(1)
-                out.append((boxes[keep], scores[keep]))
-        else:
-            empty = (np.zeros((0, 4)), np.zeros(0))
-            out = [self.dets.get(idx, empty) for idx, _, _ in frames]
-        kept = []
-        for (idx, _, _), (boxes, scores) in zip(frames, out):
+            return [(d['bboxes'], d['scores']) for d in self._detect(self.det_model, frames)]
+        empty = (np.zeros((0, 4)), np.zeros(0))
+        out = []
+        for idx, _, _ in frames:
+            boxes, scores = self.dets.get(idx, empty)
             keep = self._kept_boxes(idx, boxes, scores)
-            kept.append((boxes[keep], scores[keep]))
-        return kept
+            out.append((boxes[keep], scores[keep]))
+        return out
 
     def _kept_boxes(self, frame_idx: int, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Indices of the person boxes kept: scored above ``det_score_thr``, of positive size,
         at most the ``max_people`` best (with one warning)."""
         ok = np.flatnonzero((scores > self.det_score_thr) & (boxes[:, 2] > boxes[:, 0]) &
                             (boxes[:, 3] > boxes[:, 1]))
-        if len(ok) > self.max_people:
-            self._warn_once('max_people', f'frame {frame_idx}: {len(ok)} person boxes, kept '
-                            f'the {self.max_people} best (max_people; warned once)')
-            ok = ok[np.argsort(-scores[ok], kind='stable')[:self.max_people]]
-        return ok
+        return self._at_most_max_people(frame_idx, ok, scores, 'person boxes')
 
-    def _detector_poses(self, frames) -> List[Dict[str, Any]]:
-        """The keypoint detector on a batch of frames: per frame the people of its ``person``
-        class (boxes and joints), filtered as the person boxes (:meth:`_kept_boxes`)."""
+    def _at_most_max_people(self, frame_idx: int, keep: np.ndarray, scores: np.ndarray,
+                            what: str) -> np.ndarray:
+        """``keep`` (indices into ``scores``), or its ``max_people`` best scored when it has
+        more (one warning per video run)."""
+        if len(keep) > self.max_people:
+            self._warn_once('max_people', f'frame {frame_idx}: {len(keep)} {what}, kept the '
+                            f'{self.max_people} best (max_people; warned once)')
+            keep = keep[np.argsort(-scores[keep], kind='stable')[:self.max_people]]
+        return keep
+
+    def _detect(self, model, frames, keypoints: bool = False) -> List[Dict[str, np.ndarray]]:
+        """An MMDet model on a batch of frames: per frame its detections of the ``person``
+        class kept by :meth:`_kept_boxes`, as float64 arrays ``bboxes (n, 4)``, ``scores
+        (n,)`` and, with ``keypoints``, ``keypoints (n, K, 2)`` and ``keypoint_scores (n, K)``."""
+        import torch
         from mmdet.apis import inference_detector
         from mmengine.registry import DefaultScope
-        import torch
+
+        from mmpose_track.tracking._utils import to_numpy
+        # MMDet builds its test pipeline at each call, in the current scope: MMDet's
         with DefaultScope.overwrite_default_scope('mmdet'), torch.no_grad():
-            results = inference_detector(self.pose_model, [img for _, img, _ in frames])
-        k = self.detector_joints
+            results = inference_detector(model, [img for _, img, _ in frames])
+        fields = dict(bboxes=(4, ), scores=())
+        if keypoints:
+            fields.update(keypoints=(self.detector_joints, 2),
+                          keypoint_scores=(self.detector_joints, ))
         out = []
         for (idx, _, _), res in zip(frames, results):
             pred = res.pred_instances
-            boxes = pred.bboxes.detach().float().cpu().numpy().reshape(-1, 4).astype(np.float64)
-            scores = pred.scores.detach().float().cpu().numpy().reshape(-1).astype(np.float64)
-            labels = pred.labels.detach().cpu().numpy().reshape(-1)
-            kpts = pred.keypoints.detach().float().cpu().numpy().reshape(-1, k, 2)
-            kscores = pred.keypoint_scores.detach().float().cpu().numpy().reshape(-1, k)
-            person = (labels == self.person_label) & np.isfinite(boxes).all(1)
-            keep = np.flatnonzero(person)[self._kept_boxes(idx, boxes[person], scores[person])]
-            out.append(dict(keypoints=kpts[keep].astype(np.float64),
-                            keypoint_scores=kscores[keep].astype(np.float64),
-                            bboxes=boxes[keep], bbox_scores=scores[keep], _pairwise={}))
+            arr = {k: to_numpy(pred.get(k)).reshape((-1, ) + shape) for k, shape in fields.items()}
+            person = np.flatnonzero((to_numpy(pred.labels).reshape(-1) == self.person_label) &
+                                    np.isfinite(arr['bboxes']).all(1))
+            keep = person[self._kept_boxes(idx, arr['bboxes'][person], arr['scores'][person])]
+            out.append({k: v[keep] for k, v in arr.items()})
         return out
+
+    def _detector_poses(self, frames) -> List[Dict[str, Any]]:
+        """The keypoint detector on a batch of frames: per frame the people of its ``person``
+        class, boxes and joints."""
+        return [dict(keypoints=d['keypoints'], keypoint_scores=d['keypoint_scores'],
+                     bboxes=d['bboxes'], bbox_scores=d['scores'], _pairwise={})
+                for d in self._detect(self.pose_model, frames, keypoints=True)]
 
     def _pose_batch(self, data_list: List[dict]):
         """The pose model's ``test_step`` on ``data_list`` (already through the test
@@ -584,11 +586,8 @@ class PoseTrackInferencer:
             keep = np.sort(np.asarray(suppress_poses(
                 people['keypoints'], people['keypoint_scores'], people['bboxes'],
                 people['bbox_scores'], steps=self.nms), np.int64))
-        if len(keep) > self.max_people:
-            self._warn_once('max_people', f'frame {frame_idx}: {len(keep)} people, kept the '
-                            f'{self.max_people} best (max_people; warned once)')
-            scores = np.asarray(people['bbox_scores'], np.float64)[keep]
-            keep = np.sort(keep[np.argsort(-scores, kind='stable')[:self.max_people]])
+        keep = np.sort(self._at_most_max_people(
+            frame_idx, keep, np.asarray(people['bbox_scores'], np.float64), 'people'))
         if len(keep) == n:
             keep = None
         if keep is not None:
@@ -889,13 +888,12 @@ class PoseTrackInferencer:
         if pred is None or len(pred) == 0:
             return dict(keypoints=np.zeros((0, k, 2)), keypoint_scores=np.zeros((0, k)),
                         bboxes=np.zeros((0, 4)), bbox_scores=np.zeros(0)), np.zeros(0, np.int64)
-        kpts, scores = self._to_output_layout(
-            to_numpy(pred.keypoints).astype(np.float64)[..., :2],
-            to_numpy(pred.keypoint_scores).astype(np.float64))
+        kpts, scores = self._to_output_layout(to_numpy(pred.keypoints)[..., :2],
+                                              to_numpy(pred.keypoint_scores))
         people = dict(keypoints=kpts, keypoint_scores=scores,
-                      bboxes=to_numpy(pred.bboxes).astype(np.float64).reshape(-1, 4),
-                      bbox_scores=to_numpy(pred.bbox_scores).astype(np.float64).reshape(-1))
-        return people, to_numpy(pred.track_ids).astype(np.int64).reshape(-1)
+                      bboxes=to_numpy(pred.bboxes).reshape(-1, 4),
+                      bbox_scores=to_numpy(pred.bbox_scores).reshape(-1))
+        return people, to_numpy(pred.track_ids, np.int64).reshape(-1)
 
     def _visualizer(self):
         from mmpose_track.visualization import PoseTrackLocalVisualizer

@@ -84,22 +84,6 @@ def test_loop_needs_exactly_one_of_tracker_and_tubes(repo_root, tiny_synthetic, 
         Runner.from_cfg(cfg).test()
 
 
-class _Poses(BaseMetric):
-    """Records each tracked frame's track ids, joints and scores."""
-    default_prefix = 'poses'
-
-    def process(self, data_batch, data_samples):
-        for s in data_samples:
-            p = s['pred_instances']
-            self.results.append((s['video_id'], int(s['frame_idx']),
-                                 np.asarray(p['track_ids']), np.asarray(p['keypoints']),
-                                 np.asarray(p['keypoint_scores'])))
-
-    def compute_metrics(self, results):
-        self.seen = list(results)
-        return dict(count=len(results))
-
-
 @pytest.mark.parametrize('step', [1, 2])
 def test_video_command_tracks_as_the_loop(repo_root, tiny_synthetic, tmp_path, step):
     """``PoseTrackInferencer`` (``tools/track_video.py``) on a val video's frame folder and its
@@ -109,21 +93,13 @@ def test_video_command_tracks_as_the_loop(repo_root, tiny_synthetic, tmp_path, s
     people to compare."""
     import json
 
-    import torch
+    from loop_helpers import assert_same_tracks, loop_tracks_and_weights
 
     from mmpose_track.apis import PoseTrackInferencer
     root = tiny_synthetic
     cfg = _cfg(repo_root, root, tmp_path, keyframe_step=step)
     cfg.test_cfg.tubes.min_track_length = 1
-    poses = _Poses()
-    cfg.test_evaluator = [cfg.test_evaluator]
-    runner = Runner.from_cfg(cfg)
-    runner.test_evaluator.metrics.append(poses)
-    runner.test()
-    ckpt = str(tmp_path / 'weights.pth')
-    torch.save(dict(state_dict=runner.model.state_dict()), ckpt)
-    video = poses.seen[0][0]
-    loop = {f: (ids, kp, sc) for v, f, ids, kp, sc in poses.seen if v == video}
+    video, loop, ckpt = loop_tracks_and_weights(cfg, tmp_path)
     # the video's detections, as the command reads them (frame = the image id's last digits)
     ann = read_json(root + f'annotations/val/{video}.json')
     ids = {im['id'] for im in ann['images']}
@@ -134,17 +110,10 @@ def test_video_command_tracks_as_the_loop(repo_root, tiny_synthetic, tmp_path, s
     dets_file.write_text(json.dumps(dets))
     inf = PoseTrackInferencer(cfg, ckpt, dets=str(dets_file), device='cpu',
                               det_score_thr=-1.0)  # the loop keeps every detection
-    got = {r['frame_idx']: r for r in inf(folder)}
+    got = {r['frame_idx']: r['predictions'] for r in inf(folder)}
     assert len(got) == len(ann['images']) and set(loop) <= set(got)
-    people = 0
-    for f, res in got.items():
-        ids, kp, sc = loop.get(f, (np.zeros(0, int), np.zeros((0, 17, 2)), np.zeros((0, 17))))
-        pred = res['predictions']
-        assert [p['track_id'] for p in pred] == ids.tolist(), f
-        if len(pred):
-            np.testing.assert_allclose(np.stack([p['keypoints'] for p in pred]), kp, atol=1e-3)
-            # (the loop's batches hold other tubes: float sums differ in the last digits)
-            np.testing.assert_allclose(np.stack([p['keypoint_scores'] for p in pred]), sc,
-                                       rtol=1e-2, atol=1e-4)
-        people += len(pred)
+    people = assert_same_tracks(got, loop, [
+        ('keypoints', 'keypoints', dict(atol=1e-3)),
+        # (the loop's batches hold other tubes: float sums differ in the last digits)
+        ('keypoint_scores', 'keypoint_scores', dict(rtol=1e-2, atol=1e-4))])
     assert people >= len(ann['images'])  # tracks to compare, not an empty video

@@ -354,25 +354,10 @@ def test_video_command_tracks_as_the_loop(tiny_synthetic, tmp_path):
     the pose model (boxes and joints in one pass) on a val video's frame folder gives the test
     loop's tracked people: the same detections and joints, the same suppression, the same IoU
     tracks. Same weights (random, saved from the loop's model)."""
-    from mmengine.evaluator import BaseMetric
-    from mmengine.runner import Runner
+    from loop_helpers import assert_same_tracks, loop_tracks_and_weights
 
     from mmpose_track.apis import PoseTrackInferencer
     from mmpose_track.structures.posetrack18_format import read_json
-
-    class Poses(BaseMetric):
-        default_prefix = 'poses'
-
-        def process(self, data_batch, data_samples):
-            for s in data_samples:
-                p = s['pred_instances']
-                self.results.append((s['video_id'], int(s['frame_idx']),
-                                     np.asarray(p['track_ids']), np.asarray(p['keypoints']),
-                                     np.asarray(p['bboxes'])))
-
-        def compute_metrics(self, results):
-            self.seen = list(results)
-            return dict(count=len(results))
 
     cfg = Config.fromfile(TINY.format('a'))
     cfg.work_dir = str(tmp_path)
@@ -381,28 +366,15 @@ def test_video_command_tracks_as_the_loop(tiny_synthetic, tmp_path):
     # one frame per forward on both sides: random weights give near-tied scores, which float
     # sums over other batch compositions may reorder
     cfg.test_dataloader.batch_size = 1
-    cfg.test_evaluator = [dict(cfg.test_evaluator,
-                               gt_dir=osp.join(tiny_synthetic, 'annotations', 'val') + '/')]
-    poses = Poses()
-    runner = Runner.from_cfg(cfg)
-    runner.test_evaluator.metrics.append(poses)
-    runner.test()
-    ckpt = str(tmp_path / 'weights.pth')
-    torch.save(dict(state_dict=runner.model.state_dict()), ckpt)
-    video = poses.seen[0][0]
-    loop = {f: (ids, kp, bb) for v, f, ids, kp, bb in poses.seen if v == video}
+    cfg.test_evaluator = dict(cfg.test_evaluator,
+                              gt_dir=osp.join(tiny_synthetic, 'annotations', 'val') + '/')
+    video, loop, ckpt = loop_tracks_and_weights(cfg, tmp_path)
     ann = read_json(osp.join(tiny_synthetic, 'annotations', 'val', f'{video}.json'))
     folder = osp.dirname(osp.join(tiny_synthetic, ann['images'][0]['file_name']))
     inf = PoseTrackInferencer(cfg, ckpt, device='cpu', det_score_thr=-1.0, batch_size=1)
     assert inf.detector_joints == 17 and not inf.topdown
     got = {r['frame_idx']: r['predictions'] for r in inf(folder)}
     assert sorted(got) == sorted(loop) == list(range(len(ann['images'])))
-    people = 0
-    for f, pred in got.items():
-        ids, kp, bb = loop[f]
-        assert [p['track_id'] for p in pred] == ids.tolist(), f
-        if len(pred):
-            np.testing.assert_allclose(np.stack([p['keypoints'] for p in pred]), kp, atol=1e-3)
-            np.testing.assert_allclose(np.stack([p['bbox'] for p in pred]), bb, atol=1e-3)
-        people += len(pred)
+    people = assert_same_tracks(got, loop, [('keypoints', 'keypoints', dict(atol=1e-3)),
+                                            ('bbox', 'bboxes', dict(atol=1e-3))])
     assert people >= len(got)  # people to compare, not an empty video
